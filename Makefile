@@ -1,0 +1,40 @@
+# edgekit — the two commands a newcomer runs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EDGEKIT := $(VENV)/bin/edgekit
+STAMP := $(VENV)/.edgekit-installed
+# Extras installed for development and CI: vendor toolchains that pip can install here.
+EXTRAS ?= dev,openvino,ncnn
+
+.PHONY: setup demo test test-fast lint bench clean
+
+setup: $(STAMP)
+
+# Re-installs only when pyproject.toml changes, so `make test` is quick once set up.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+demo: setup
+	$(EDGEKIT) analyze resnet18 mobilenet_v2
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check edgekit tests benchmarks
+	$(VENV)/bin/ruff format --check edgekit tests benchmarks
+
+bench: setup
+	$(PY) benchmarks/host_comparison.py
+	$(PY) benchmarks/variants.py
+	$(PY) benchmarks/predictor_validation.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

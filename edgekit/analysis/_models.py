@@ -1,0 +1,36 @@
+"""Analysis of registry models by name, cached on disk by torchvision version."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+
+from edgekit.analysis._analyze import analyze_onnx
+from edgekit.analysis._result import ANALYZER, GraphAnalysis
+from edgekit.fileio import write_json_atomic
+from edgekit.models import build_model, get_model_info
+from edgekit.onnx_io import torch_to_onnx
+from edgekit.paths import cache_dir
+
+
+def analyze_model(name: str, input_px: int | None = None) -> GraphAnalysis:
+    """Analyse a registry model's architecture at its (or the given) input size.
+
+    The graph is exported with batch-norm unfolded, so ``params`` equals the PyTorch module's
+    parameter count. Results are cached under ``$EDGEKIT_HOME/cache/analysis`` keyed by
+    model, input size, torchvision version and analyzer version; weights do not matter.
+
+    Raises:
+        UnknownNameError: ``name`` is not a registry model.
+    """
+    info = get_model_info(name)
+    px = input_px or info.preprocessing.crop_px
+    key = f"{name}-{px}px-tv{version('torchvision')}-{ANALYZER.replace('@', '')}.json"
+    cached = cache_dir("analysis") / key
+    if cached.is_file():
+        return GraphAnalysis.model_validate(json.loads(cached.read_text()))
+    model = build_model(name, "none")
+    graph = torch_to_onnx(model, (1, 3, px, px), fold_constants=False)
+    analysis = analyze_onnx(graph, source=name).model_copy(update={"preprocessing": info.preprocessing})
+    write_json_atomic(cached, analysis.model_dump(mode="json"))
+    return analysis

@@ -1,0 +1,114 @@
+"""Resolve every tensor's static shape at batch 1: ONNX shape inference, then ORT as fallback."""
+
+from __future__ import annotations
+
+import onnx
+from onnx import helper
+
+from edgekit.analysis._graph import TensorInfo
+from edgekit.errors import BadInputError
+
+BATCH = 1  # activation memory and MACs are reported per image
+
+
+def fix_input_shapes(model: onnx.ModelProto, overrides: dict[str, tuple[int, ...]] | None) -> onnx.ModelProto:
+    """Return a copy whose graph inputs have static shapes (symbolic batch → 1).
+
+    Raises:
+        BadInputError: an input keeps a symbolic non-batch dimension and no override gives it.
+    """
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(model)
+    initializers = {i.name for i in fixed.graph.initializer}
+    for value in fixed.graph.input:
+        if value.name in initializers:
+            continue
+        dims = value.type.tensor_type.shape.dim
+        if overrides and value.name in overrides:
+            shape = overrides[value.name]
+            del dims[:]
+            dims.extend(onnx.TensorShapeProto.Dimension(dim_value=d) for d in shape)
+            continue
+        for axis, dim in enumerate(dims):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                continue
+            if axis != 0:
+                raise BadInputError(
+                    f"input {value.name!r} has a dynamic dimension at axis {axis}; give --input-size"
+                )
+            dim.Clear()
+            dim.dim_value = BATCH
+    return fixed
+
+
+def _collect(values: list[onnx.ValueInfoProto], into: dict[str, TensorInfo]) -> None:
+    for value in values:
+        tensor_type = value.type.tensor_type
+        if not tensor_type.HasField("shape"):
+            continue
+        dims = tensor_type.shape.dim
+        if all(d.HasField("dim_value") for d in dims):
+            into[value.name] = TensorInfo(tuple(d.dim_value for d in dims), tensor_type.elem_type)
+
+
+def infer_tensor_infos(model: onnx.ModelProto) -> dict[str, TensorInfo]:
+    """Shapes and types of every tensor of a model whose inputs are static.
+
+    ONNX shape inference covers the standard domain; tensors it cannot resolve (contrib
+    ops, data-dependent shapes) are measured by running the graph once in onnxruntime.
+    """
+    infos: dict[str, TensorInfo] = {}
+    for init in model.graph.initializer:
+        infos[init.name] = TensorInfo(tuple(init.dims), init.data_type)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception:  # inference is best effort; the ORT fallback below covers the rest
+        inferred = model
+    graph = inferred.graph
+    _collect([*graph.input, *graph.value_info, *graph.output], infos)
+    for node in graph.node:
+        if node.op_type == "Constant":
+            for attr in node.attribute:
+                if attr.name == "value":
+                    infos[node.output[0]] = TensorInfo(tuple(attr.t.dims), attr.t.data_type)
+    missing = [o for n in graph.node for o in n.output if o and o not in infos]
+    if missing:
+        infos.update(_measure_with_onnxruntime(model, missing))
+    return infos
+
+
+def _measure_with_onnxruntime(model: onnx.ModelProto, names: list[str]) -> dict[str, TensorInfo]:
+    import numpy as np
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    existing = {o.name for o in probe.graph.output}
+    probe.graph.output.extend(helper.make_empty_tensor_value_info(n) for n in names if n not in existing)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT's exceptions are not exported as stable types
+        raise BadInputError(f"cannot resolve tensor shapes: onnxruntime rejects the graph ({exc})") from exc
+    feeds = {}
+    for value in session.get_inputs():
+        dtype = helper.tensor_dtype_to_np_dtype(_ORT_TYPES.get(value.type, onnx.TensorProto.FLOAT))
+        feeds[value.name] = np.zeros(value.shape, dtype=dtype)
+    results = session.run(names, feeds)
+    return {
+        name: TensorInfo(tuple(array.shape), helper.np_dtype_to_tensor_dtype(array.dtype))
+        for name, array in zip(names, results, strict=True)
+    }
+
+
+_ORT_TYPES = {
+    "tensor(float)": onnx.TensorProto.FLOAT,
+    "tensor(float16)": onnx.TensorProto.FLOAT16,
+    "tensor(uint8)": onnx.TensorProto.UINT8,
+    "tensor(int8)": onnx.TensorProto.INT8,
+    "tensor(int64)": onnx.TensorProto.INT64,
+}
+
+

@@ -1,0 +1,55 @@
+"""What every command shares: error mapping, JSON output, the rich console."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from edgekit.errors import EdgekitError
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(fn: F) -> F:
+    """Turn edgekit's typed errors into one line on stderr and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EdgekitError as exc:
+            # Plain print: rich would wrap long messages and they must stay on one line.
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert pydantic models (and lists/dicts of them) into JSON-ready data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Print machine-readable output on stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2) + "\n")
+
+
+def split_csv(values: list[str] | None) -> list[str]:
+    """Accept repeated options and comma-separated lists alike: ``-m a,b -m c`` → [a, b, c]."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]

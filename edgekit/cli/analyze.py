@@ -1,0 +1,62 @@
+"""`edgekit analyze`: exact graph facts for registry models or ONNX files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from edgekit.analysis import GraphAnalysis, analyze_model, analyze_onnx
+from edgekit.cli._common import console, guarded, print_json
+from edgekit.units import format_bytes
+
+_TOP_OPS = 6  # op histogram entries shown in the table
+
+
+def analyze_target(target: str, input_px: int | None) -> GraphAnalysis:
+    """Analyse a registry model name, or an ONNX file when ``target`` is a path."""
+    if target.endswith(".onnx") or Path(target).exists():
+        shapes = {"input": (1, 3, input_px, input_px)} if input_px else None
+        return analyze_onnx(Path(target), input_shapes=shapes)
+    return analyze_model(target, input_px)
+
+
+@guarded
+def analyze(
+    targets: Annotated[list[str], typer.Argument(help="registry model names or .onnx files")],
+    input_size: Annotated[int | None, typer.Option("--input-size", min=16, help="input side in px")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Params, weight bytes, MACs, peak activation memory and op histogram (all computed)."""
+    results = [analyze_target(t, input_size) for t in targets]
+    if as_json:
+        print_json(results)
+        return
+    console.print(_summary_table(results))
+    for result in results:
+        _print_details(result)
+
+
+def _summary_table(results: list[GraphAnalysis]) -> Table:
+    table = Table(title="graph analysis — computed from the ONNX graph at batch 1")
+    for column in ("model", "params (M)", "weights", "GMACs", "peak activations", "nodes", "opset"):
+        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=column == "model")
+    for r in results:
+        table.add_row(
+            Path(r.source).name, f"{r.params / 1e6:.3f}", format_bytes(r.weight_bytes), f"{r.macs / 1e9:.3f}",
+            format_bytes(r.peak_activation_bytes), str(len(r.nodes)), str(r.opset),
+        )  # fmt: skip
+    return table
+
+
+def _print_details(r: GraphAnalysis) -> None:
+    ops = sorted(r.op_histogram.items(), key=lambda kv: -kv[1])[:_TOP_OPS]
+    dtypes = ", ".join(f"{k} {format_bytes(v)}" for k, v in r.weight_bytes_by_dtype.items())
+    inputs = ", ".join(f"{i.name} {i.dtype}{i.shape}" for i in r.inputs)
+    console.print(f"[bold]{Path(r.source).name}[/bold]  input {inputs}; weights by dtype: {dtypes}")
+    console.print(f"  ops: {', '.join(f'{op}×{n}' for op, n in ops)}; peak at {r.peak_activation_node}")
+    if r.preprocessing:
+        p = r.preprocessing
+        console.print(f"  preprocess: resize {p.resize_px} → crop {p.crop_px} ({p.interpolation}), mean {p.mean}, std {p.std}")
