@@ -1,0 +1,54 @@
+"""Label-free fidelity of a variant against its reference: agreement, cosine, max error.
+
+Used wherever a transformed model is compared with its parent (export parity, int8 and fp16
+checks, vendor conversions) and by ``bench`` for variants without labelled data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Fidelity(BaseModel):
+    """How closely candidate logits follow reference logits over the same inputs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_samples: int
+    top1_agreement: float = Field(description="fraction of samples with the same arg-max class")
+    cosine_mean: float = Field(description="mean per-sample cosine similarity of the logit vectors")
+    cosine_min: float
+    max_abs_error: float
+    max_abs_reference: float = Field(description="max |logit| of the reference, the scale of the error")
+
+    @property
+    def relative_max_error(self) -> float:
+        """``max_abs_error / max |reference logit|`` (0 when the reference is all zeros)."""
+        return self.max_abs_error / self.max_abs_reference if self.max_abs_reference else 0.0
+
+
+def fidelity(reference: np.ndarray, candidate: np.ndarray) -> Fidelity:
+    """Compare two (N, classes) logit arrays.
+
+    Raises:
+        ValueError: the arrays' shapes differ or are not 2-D.
+    """
+    reference = np.asarray(reference, dtype=np.float64)
+    candidate = np.asarray(candidate, dtype=np.float64)
+    if reference.shape != candidate.shape or reference.ndim != 2:
+        raise ValueError(f"logit shapes differ or are not (N, C): {reference.shape} vs {candidate.shape}")
+    norms = np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1)
+    dots = np.sum(reference * candidate, axis=1)
+    # Two all-zero vectors agree perfectly; one zero vector against a non-zero one does not.
+    cosine = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), np.where(dots == 0, 1.0, 0.0))
+    both_zero = (np.linalg.norm(reference, axis=1) == 0) & (np.linalg.norm(candidate, axis=1) == 0)
+    cosine = np.where(both_zero, 1.0, cosine)
+    return Fidelity(
+        n_samples=int(reference.shape[0]),
+        top1_agreement=float(np.mean(reference.argmax(1) == candidate.argmax(1))),
+        cosine_mean=float(cosine.mean()),
+        cosine_min=float(cosine.min()),
+        max_abs_error=float(np.max(np.abs(reference - candidate))),
+        max_abs_reference=float(np.max(np.abs(reference))),
+    )

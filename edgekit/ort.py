@@ -1,0 +1,63 @@
+"""onnxruntime sessions made one way everywhere: explicit threads, explicit providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from edgekit.errors import BadInputError
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+CPU_PROVIDER = "CPUExecutionProvider"
+_ORT_WARNINGS_OFF = 3  # ORT log severity: 3 = errors only
+
+
+def make_session(
+    model: Path | bytes,
+    threads: int | None = None,
+    providers: list[str] | None = None,
+    optimize: bool = True,
+) -> ort.InferenceSession:
+    """Create an inference session.
+
+    Args:
+        model: an ONNX file or serialized bytes.
+        threads: intra-op threads (``None`` = onnxruntime's default, all cores); inter-op is 1.
+        providers: execution providers in priority order (default: CPU).
+        optimize: False disables graph optimizations, as parity checks require (P12).
+
+    Raises:
+        BadInputError: onnxruntime cannot load the model.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = _ORT_WARNINGS_OFF
+    options.inter_op_num_threads = 1
+    if threads:
+        options.intra_op_num_threads = threads
+    options.graph_optimization_level = (
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    )
+    source = str(model) if isinstance(model, Path) else model
+    try:
+        return ort.InferenceSession(source, options, providers=providers or [CPU_PROVIDER])
+    except Exception as exc:  # onnxruntime raises its own unexported exception types
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise BadInputError(f"onnxruntime cannot load the model: {first_line}") from exc
+
+
+def run_batches(session: ort.InferenceSession, pixels: np.ndarray, batch: int = 8) -> np.ndarray:
+    """Run (N, C, H, W) float32 inputs through a single-input session, ``batch`` at a time.
+
+    A model exported with a static batch of 1 is run one image at a time.
+    """
+    (spec,) = session.get_inputs()
+    static_batch = spec.shape[0] if isinstance(spec.shape[0], int) else None
+    step = static_batch or batch
+    outputs = [session.run(None, {spec.name: pixels[i : i + step]})[0] for i in range(0, len(pixels), step)]
+    return np.concatenate(outputs, axis=0)
