@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from edgekit.errors import BadInputError
 from edgekit.models import Preprocessing
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff", ".jpeg"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff"})
 _RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC,
              "nearest": Image.Resampling.NEAREST}  # fmt: skip
 # Generated images are smooth random fields: a coarse grid upsampled, like natural images'

@@ -26,7 +26,7 @@ def edgekit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ[HOME_ENV] = previous
 
 
-@pytest.fixture()
+@pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     """A 3-class image folder (4 small PNGs per class) in ImageFolder layout."""
     import numpy as np

@@ -68,9 +68,9 @@ def _matmul_macs(node: onnx.NodeProto, infos: Infos) -> int:
 
 
 _MAC_RULES: dict[str, Callable[[onnx.NodeProto, Infos], int]] = {
-    **{op: _conv_macs for op in _CONV_WEIGHT_INDEX},
+    **dict.fromkeys(_CONV_WEIGHT_INDEX, _conv_macs),
     "Gemm": _gemm_macs,
-    **{op: _matmul_macs for op in _MATMUL_LEFT_INDEX},
+    **dict.fromkeys(_MATMUL_LEFT_INDEX, _matmul_macs),
 }
 
 

@@ -28,7 +28,7 @@ def guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except EdgekitError as exc:
             # Plain print: rich would wrap long messages and they must stay on one line.
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)  # noqa: T201 (the CLI layer owns output)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -59,4 +59,6 @@ def _print_details(r: GraphAnalysis) -> None:
     console.print(f"  ops: {', '.join(f'{op}×{n}' for op, n in ops)}; peak at {r.peak_activation_node}")
     if r.preprocessing:
         p = r.preprocessing
-        console.print(f"  preprocess: resize {p.resize_px} → crop {p.crop_px} ({p.interpolation}), mean {p.mean}, std {p.std}")
+        console.print(
+            f"  preprocess: resize {p.resize_px} → crop {p.crop_px} ({p.interpolation}), mean {p.mean}, std {p.std}"
+        )

@@ -90,5 +90,6 @@ def test_offline_imagenet_weights_fail_with_one_clear_message(monkeypatch: pytes
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    with pytest.raises(WeightsUnavailableError, match=r"cannot download ImageNet weights for resnet18 \(URLError; offline\?\)"):
+    message = r"cannot download ImageNet weights for resnet18 \(URLError; offline\?\)"
+    with pytest.raises(WeightsUnavailableError, match=message):
         build_model("resnet18", "imagenet")
