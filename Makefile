@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(EDGEKIT) analyze resnet18 mobilenet_v2
+	$(EDGEKIT) recommend --ram 512MB --fps 30
 
 test: setup
 	$(PY) -m pytest

@@ -1,0 +1,173 @@
+"""Cross-validate the latency predictor on the published calibration file; optionally refit what ships.
+
+Leave-one-device-out (each device's rows predicted from the other devices plus its own profile),
+with intervals whose quantiles come from an inner leave-one-device-out over the remaining devices
+only (nested, so coverage is out of sample); leave-one-model-out; leave-one-source-out.
+Prints median absolute % error and interval coverage and writes a markdown report.
+
+Usage:
+    .venv/bin/python benchmarks/predictor_validation.py            # validate, write the report
+    .venv/bin/python benchmarks/predictor_validation.py --write    # also refit the shipped parameters
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import defaultdict
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.predict import LATENCY_CSV, save_params
+from edgekit.predict._features import write_shipped_features
+from edgekit.predict._params import Hyper
+from edgekit.predict._validate import Residual, calibrate, cross_validate, folds, nested_lodo, prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "benchmarks" / "results" / "predictor_validation.md"
+TARGET_MEDIAN_PCT, TARGET_COVERAGE = 25.0, 0.80  # issue #6 acceptance targets for leave-one-device-out
+# Models recommend considers by default: their features ship too, so a fresh install needs no export.
+DEFAULT_CANDIDATES = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0",
+                      "squeezenet1_1", "efficientnet_b0", "mnasnet1_0", "resnet18"]  # fmt: skip
+
+
+def abs_pct(log_ratios: list[float]) -> float:
+    """Median |predicted − observed| / observed in %, from log(observed / predicted)."""
+    return float(np.median(np.abs(np.exp(-np.array(log_ratios)) - 1)) * 100)
+
+
+def covered(residuals: list[Residual], quantiles: dict) -> float:
+    """Share of residuals inside the shipped interval of their tier and group."""
+    hits = []
+    for r in residuals:
+        by_group = quantiles[r.tier]
+        q = by_group.get(r.group) or by_group["all"]
+        hits.append(q.low <= r.log_ratio <= q.high)
+    return float(np.mean(hits))
+
+
+def table(rows: list[tuple], header: tuple) -> list[str]:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
+def per_fold(residuals: list[Residual], hits: list[bool] | None = None) -> list[tuple]:
+    """n, median |error| % (and nested coverage) per fold."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for k, r in enumerate(residuals):
+        groups[r.fold.split(":", 1)[1]].append(k)
+    out = []
+    for fold, ks in sorted(groups.items()):
+        row = [fold, len(ks), f"{abs_pct([residuals[k].log_ratio for k in ks]):.1f}"]
+        if hits is not None:
+            row.append(f"{np.mean([hits[k] for k in ks]) * 100:.0f}%")
+        out.append(tuple(row))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="refit and write the shipped parameters and features")
+    parser.add_argument("--out", type=Path, default=REPORT)
+    args = parser.parse_args()
+    hyper = Hyper()
+    design, _, skipped = prepare(hyper)
+    if args.write:
+        pairs = [(r.coords.model, r.coords.input_size or 224) for r in design.rows]
+        write_shipped_features(pairs + [(m, 224) for m in DEFAULT_CANDIDATES])
+    params, by_method = calibrate(hyper)
+    nested = nested_lodo(design, hyper)
+    lodo = [r for r, _ in nested]
+    hits = [h for _, h in nested]
+    ablation = dram_memory_lodo(hyper)
+    lines = report(params, by_method, lodo, hits, len(design.rows), skipped, ablation)
+    print("\n".join(lines))
+    args.out.write_text("\n".join(lines) + "\n")
+    if args.write:
+        print(f"wrote {save_params(params.model_copy(update={'validation': summary(lodo, hits, by_method)}))}")
+
+
+def dram_memory_lodo(hyper: Hyper) -> float:
+    """Leave-one-device-out median |error| with memory terms at DRAM bandwidth (the earlier model), for comparison."""
+    dram = hyper.model_copy(update={"memory_rate": "dram"})
+    design, _, _ = prepare(dram)
+    residuals = cross_validate(design, dram, folds(design)["leave-one-device-out"], "lodo")
+    return abs_pct([r.log_ratio for r in residuals])
+
+
+def summary(lodo: list[Residual], hits: list[bool], by_method: dict) -> dict[str, float]:
+    """Headline figures stored with the parameters."""
+    return {
+        "lodo_median_abs_pct": abs_pct([r.log_ratio for r in lodo]),
+        "lodo_nested_coverage": float(np.mean(hits)),
+        "lomo_median_abs_pct": abs_pct([r.log_ratio for r in by_method["leave-one-model-out"]]),
+        "loso_median_abs_pct": abs_pct([r.log_ratio for r in by_method["leave-one-source-out"]]),
+    }
+
+
+def report(params, by_method, lodo, hits, n_rows, skipped, ablation: float) -> list[str]:
+    """The markdown report."""
+    figures = summary(lodo, hits, by_method)
+    coverage = params.hyper.interval_coverage
+    met = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    return [
+        "# Latency predictor validation",
+        "",
+        f"Generated by `.venv/bin/python benchmarks/predictor_validation.py` on {date.today().isoformat()} "
+        f"(predictor params {params.digest()}, calibration CSV sha256 {params.calibration_sha256[:12]}, "
+        f"torchvision {version('torchvision')}, numpy {version('numpy')}).",
+        f"Calibration: `{LATENCY_CSV.relative_to(ROOT)}`, {n_rows} usable rows on profiled devices "
+        f"({skipped} rows on devices without a profile left out; `excluded` rows never used).",
+        f"Stated interval: central {coverage:.0%} of held-out log residuals of the prediction's tier.",
+        f"Hyper-parameters (fixed, not tuned per fold): {params.hyper.model_dump_json()}.",
+        "",
+        "## Headline (leave-one-device-out)",
+        "",
+        f"- median |error|: **{figures['lodo_median_abs_pct']:.1f}%** (target ≤ {TARGET_MEDIAN_PCT:.0f}%: "
+        f"{met(figures['lodo_median_abs_pct'] <= TARGET_MEDIAN_PCT)})",
+        f"- coverage of the stated interval, nested (quantiles from the other devices only): "
+        f"**{figures['lodo_nested_coverage']:.0%}** (target ≥ {TARGET_COVERAGE:.0%}: "
+        f"{met(figures['lodo_nested_coverage'] >= TARGET_COVERAGE)})",
+        f"- leave-one-model-out median |error|: {figures['lomo_median_abs_pct']:.1f}% "
+        f"(calibrated device, unseen network; coverage of shipped intervals "
+        f"{covered(by_method['leave-one-model-out'], params.interval_quantiles):.0%})",
+        f"- leave-one-source-out median |error|: {figures['loso_median_abs_pct']:.1f}% "
+        f"(coverage of shipped intervals {covered(by_method['leave-one-source-out'], params.interval_quantiles):.0%})",
+        f"- ablation: memory terms at theoretical DRAM bandwidth instead of the unit's rate "
+        f"(`memory_rate=dram`, the earlier model): leave-one-device-out median |error| {ablation:.1f}%",
+        "",
+        "## Leave-one-device-out by device (nested interval coverage)",
+        "",
+        *table(per_fold(lodo, hits), ("device", "rows", "median abs err %", "coverage")),
+        "",
+        "## Leave-one-source-out by publisher",
+        "",
+        *table(per_fold(by_method["leave-one-source-out"]), ("source", "rows", "median abs err %")),
+        "",
+        "## Shipped interval quantiles (log observed/predicted)",
+        "",
+        *table(
+            [
+                (
+                    t,
+                    g,
+                    f"{q.low:+.2f}",
+                    f"{q.high:+.2f}",
+                    f"×{math.exp(q.low):.2f} … ×{math.exp(q.high):.2f}",
+                    q.n,
+                    q.method,
+                )
+                for t, by in params.interval_quantiles.items()
+                for g, q in by.items()
+            ],
+            ("tier", "unit group", "low", "high", "factor range", "residuals", "from"),
+        ),  # fmt: skip
+    ]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""`edgekit predict`: latency, FPS, peak RAM and energy of a model on a device profile (all *predicted*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from edgekit.cli._common import console, guarded, print_json
+from edgekit.errors import BadInputError
+
+if TYPE_CHECKING:
+    from edgekit.metrics import Metric
+    from edgekit.predict import Coordinates, Prediction
+
+
+def default_runtime(profile_id: str, unit: str, precision: str) -> str:
+    """The runtime of the profile's first target that runs ``unit`` at ``precision``.
+
+    Raises:
+        BadInputError: none of the profile's targets does.
+    """
+    from edgekit.profiles import get_profile
+    from edgekit.targets import get_target
+
+    profile = get_profile(profile_id)
+    for target_id in profile.targets:
+        target = get_target(target_id)
+        if unit in target.compute_units and precision in target.precisions:
+            return target.runtime
+    raise BadInputError(f"no target of {profile_id} runs {unit} at {precision} (targets: {', '.join(profile.targets)})"
+                        "; pass --runtime")  # fmt: skip
+
+
+def _coordinates(model: str, profile: str, runtime: str | None, unit: str, precision: str, threads: int | None,
+                 cores: str | None, input_size: int | None) -> Coordinates:  # fmt: skip
+    from pydantic import ValidationError
+
+    from edgekit.predict import Coordinates
+
+    runtime = runtime or default_runtime(profile, unit, precision)
+    try:
+        return Coordinates(device_id=profile, model=model, runtime=runtime, unit=unit, precision=precision,
+                           threads=threads, cores=cores, input_size=input_size)  # fmt: skip
+    except ValidationError as exc:
+        raise BadInputError(exc.errors()[0]["msg"]) from None
+
+
+@guarded
+def predict(
+    model: Annotated[str | None, typer.Argument(help="registry model name, e.g. resnet18")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="device profile id (edgekit profiles)")] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option(
+            help="runtime key, e.g. ncnn, onnxruntime, tensorrt; default: the profile's first target for the unit"
+        ),
+    ] = None,  # fmt: skip
+    unit: Annotated[Literal["cpu", "gpu", "npu", "tpu"], typer.Option(help="compute unit")] = "cpu",
+    precision: Annotated[Literal["fp32", "fp16", "int8"], typer.Option(help="numeric precision")] = "fp32",
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (default: all selected cores)")] = None,
+    cores: Annotated[Literal["all", "big", "little"] | None, typer.Option(help="CPU cluster selection")] = None,
+    input_size: Annotated[int | None, typer.Option("--input-size", min=16, help="input side in px")] = None,
+    power_mode: Annotated[
+        str | None, typer.Option("--power-mode", help="profile power mode (default: its default)")
+    ] = None,  # fmt: skip
+    table: Annotated[
+        Path | None, typer.Option("--table", help="CSV laid out like published-latency.csv: predict every row")
+    ] = None,  # fmt: skip
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Predict latency (with interval), FPS, peak RAM and energy; the same coordinates as the published table."""
+    from edgekit.predict import predict as run_predict
+    from edgekit.predict import predict_table
+
+    if table is not None:
+        if model or profile:
+            raise BadInputError("--table predicts the file's rows; do not also give MODEL or --profile")
+        results = predict_table(table)
+        if as_json:
+            print_json([r.summary() for r in results])
+        else:
+            _print_many(results)
+        return
+    if not model or not profile:
+        raise BadInputError("give MODEL and --profile (or --table FILE.csv)")
+    coords = _coordinates(model, profile, runtime, unit, precision, threads, cores, input_size)
+    result = run_predict(coords, power_mode=power_mode)
+    if as_json:
+        print_json(result.summary())
+        return
+    _print_one(result)
+
+
+def _span(metric: Metric | None, digits: int = 3) -> str:
+    if metric is None:
+        return "unknown"
+    interval = metric.provenance.interval
+    bounds = f" [{interval.low:.{digits}g} – {interval.high:.{digits}g}]" if interval else ""
+    return f"{metric.value:.{digits}g}{bounds} {metric.unit}"
+
+
+def _print_one(r: Prediction) -> None:
+    console.print(f"[bold]{r.coordinates.label()}[/bold]  (power mode {r.power_mode}, target {r.target or '—'})")
+    grid = Table(show_header=False, box=None)
+    grid.add_row("latency", _span(r.latency_ms), "predicted")
+    grid.add_row("throughput", _span(r.fps), "predicted")
+    grid.add_row("peak RAM", _span(r.peak_ram_mb), "predicted" if r.peak_ram_mb else "no target for this runtime")
+    if r.flash_mb:
+        grid.add_row("flash (weights)", _span(r.flash_mb), "computed")
+    grid.add_row("energy / inference", _span(r.energy_mj), "predicted" if r.energy_mj else "no power figure")
+    console.print(grid)
+    console.print(f"interval: {r.latency_ms.provenance.note}", markup=False)
+    if r.peak_ram_mb:
+        console.print(f"RAM: {r.peak_ram_mb.provenance.note}", markup=False)
+    console.print(f"by {r.latency_ms.provenance.predictor.split(';')[0]}", markup=False)
+
+
+def _print_many(results: list[Prediction]) -> None:
+    table = Table(title="predicted latency per row (interval: stated coverage of held-out residuals)")
+    for column in ("row", "coordinates", "tier", "predicted ms", "interval ms", "table ms"):
+        table.add_column(column, no_wrap=column == "coordinates")
+    for index, r in enumerate(results, start=2):
+        interval = r.latency_ms.provenance.interval
+        observed = f"{r.observed_latency_ms:.3g}" if r.observed_latency_ms is not None else "—"
+        table.add_row(str(index), r.coordinates.label(), r.tier, f"{r.latency_ms.value:.3g}",
+                      f"{interval.low:.3g} – {interval.high:.3g}" if interval else "—", observed)  # fmt: skip
+    console.print(table)

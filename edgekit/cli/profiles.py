@@ -1,0 +1,71 @@
+"""`edgekit profiles`: the device profiles with their headline figures and the kind of each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from edgekit.cli._common import console, guarded, print_json
+from edgekit.profiles import DeviceProfile, Sourced, list_profiles, load_profiles
+
+_KIND_MARK = {"published": "", "measured": "m", "derived": "d", "estimated": "e"}
+
+
+def _fmt(value: Sourced | None, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    mark = _KIND_MARK[value.kind] + ("?" if value.unverified else "")
+    return f"{value.value:.{digits}g}{'' if not mark else ' ' + mark}"
+
+
+def _mb(value: Sourced | None) -> str:
+    if value is None:
+        return "—"
+    shown = f"{value.value / 1024:.3g} GB" if value.value >= 1024 else f"{value.value:.3g} MB"
+    mark = _KIND_MARK[value.kind] + ("?" if value.unverified else "")
+    return f"{shown} {mark}".rstrip()
+
+
+def _accelerators(profile: DeviceProfile) -> str:
+    parts = []
+    for unit in profile.accelerators:
+        peaks = [f"{p} {_fmt(unit.peak(p))}" for p in ("fp32", "fp16", "int8") if unit.peak(p)]
+        parts.append(f"{unit.kind}: {', '.join(peaks) if peaks else 'peak not published'}")
+    return "; ".join(parts) or "—"
+
+
+def _power(profile: DeviceProfile) -> str:
+    modes = [f"{m.name} {_fmt(m.watts)} W" if m.watts else f"{m.name} ? W" for m in profile.power_modes]
+    return ", ".join(modes)
+
+
+@guarded
+def profiles(
+    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern over profile ids, e.g. 'jetson*'")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (every number with source)")] = False,
+) -> None:
+    """Device profiles: RAM, CPU and accelerator peaks, bandwidth, power modes, targets."""
+    chosen = [load_profiles()[pid] for pid in list_profiles(pattern)]
+    if as_json:
+        print_json(chosen)
+        return
+    table = Table(title="device profiles — m measured, d derived, e estimated, ? unverified; unmarked = published")
+    for column in (
+        "profile",
+        "RAM usable",
+        "CPU",
+        "CPU fp32 GFLOPS",
+        "accelerators (GFLOPS / GOPS)",
+        "DRAM GB/s",
+        "power modes",
+        "targets",
+    ):
+        table.add_column(column, no_wrap=column == "profile")
+    for p in chosen:
+        cpu = ", ".join(f"{c.count}x {c.core} @{c.max_ghz.value:g} GHz" for c in p.cpu.clusters)
+        table.add_row(p.id, _mb(p.memory.ram_usable_mb), cpu, f"{p.cpu.peak_gflops('fp32'):.3g} d",
+                      _accelerators(p), _fmt(p.memory.bandwidth_gbs), _power(p), ", ".join(p.targets))  # fmt: skip
+    console.print(table)
+    console.print(f"{len(chosen)} profiles. Sources of every figure: `edgekit profiles --json` or profiles/<id>.yaml.")

@@ -1,0 +1,130 @@
+"""`edgekit recommend`: which model, in which form, on which toolchain fits a RAM / FPS / power budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.units import parse_bytes, parse_fps, parse_power
+
+if TYPE_CHECKING:
+    from edgekit.metrics import Metric
+    from edgekit.recommend import Candidate, Recommendation
+
+_SHOWN = 15  # feasible candidates listed in the ranked table
+
+
+@guarded
+def recommend(
+    ram: Annotated[str, typer.Option("--ram", help="RAM budget, e.g. 512MB or 0.5GiB")],
+    fps: Annotated[str, typer.Option("--fps", help="required frames per second, e.g. 30")],
+    power: Annotated[str | None, typer.Option("--power", help="board power budget, e.g. 5W")] = None,
+    profile: Annotated[str, typer.Option("--profile", "-p", help="profile id(s), comma-separated, or 'all'")] = "all",
+    min_top1: Annotated[
+        float | None, typer.Option("--min-top1", min=0, max=100, help="minimum published ImageNet top-1 %")
+    ] = None,  # fmt: skip
+    models: Annotated[
+        list[str] | None, typer.Option("--models", "-m", help="candidate models (default: 8 classic edge CNNs)")
+    ] = None,  # fmt: skip
+    targets: Annotated[list[str] | None, typer.Option("--targets", "-t", help="restrict to these target ids")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="feasible candidates listed")] = _SHOWN,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="export the best candidate(s) here through the targets path (verified artifact + manifest)"
+        ),
+    ] = None,  # fmt: skip
+    export_top: Annotated[int, typer.Option("--export-top", min=1, help="how many of the best to export")] = 1,
+    weights: Annotated[
+        str, typer.Option("--weights", help="weights of exported models: imagenet | none | checkpoint")
+    ] = "none",  # fmt: skip
+    show_rejected: Annotated[
+        bool, typer.Option("--rejected", help="also list rejected candidates with reasons")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Rank model × recipe × device × toolchain candidates that fit the budget (pessimistic predictions).
+
+    Exit status: 0 when something fits, 1 when nothing does (closest misses listed), 2 for bad input.
+    """
+    from edgekit.recommend import Constraints, export_candidates
+    from edgekit.recommend import recommend as run
+
+    constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
+                              power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
+    result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
+    exported = export_candidates(result.feasible[:export_top], export, weights) if export and result.fits else []
+    if as_json:
+        print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported]})
+    else:
+        _render(result, limit, show_rejected)
+        for item in exported:
+            console.print(f"exported: {item.out_dir} (manifest {item.manifest_path.name})", markup=False)
+    if not result.fits:
+        raise typer.Exit(1)
+
+
+def _span(metric: Metric | None) -> str:
+    if metric is None:
+        return "—"
+    interval = metric.provenance.interval
+    return f"{metric.value:.3g} [{interval.low:.3g}–{interval.high:.3g}]" if interval else f"{metric.value:.3g}"
+
+
+def _top1(c: Candidate) -> str:
+    if c.top1 is None:
+        return "not published"
+    return f"{c.top1.value:.1f}" + (" (tv int8)" if c.precision == "int8" else "")
+
+
+def _table(title: str, candidates: list[Candidate], show_reasons: bool = False) -> Table:
+    table = Table(title=title, title_justify="left")
+    columns = ["device", "model", "recipe", "target (unit)", "top-1 %", "FPS worst [mid]", "latency ms [interval]",
+               "peak RAM MB [interval]", "energy mJ", "margins RAM / FPS / W"]  # fmt: skip
+    if show_reasons:
+        columns = [*columns[:4], "FPS worst [mid]", "peak RAM MB [interval]", "why not"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for c in candidates:
+        fps = f"{c.pessimistic_fps:.3g} [{c.prediction.fps.value:.3g}]"
+        ram = _span(c.prediction.peak_ram_mb)
+        head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
+        if show_reasons:
+            table.add_row(*head, fps, ram, "; ".join(c.reasons))
+            continue
+        power = f" / {c.margins.power_w:+.3g}" if c.margins.power_w is not None else ""
+        margins = f"{c.margins.ram_mb:+.4g} MB / {c.margins.fps:+.3g}{power}"
+        table.add_row(*head, _top1(c), fps, _span(c.prediction.latency_ms), ram, _span(c.prediction.energy_mj),
+                      margins)  # fmt: skip
+    return table
+
+
+def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> None:
+    k = result.constraints
+    power = f", ≤ {k.power_w:g} W" if k.power_w else ""
+    top1 = f", top-1 ≥ {k.min_top1:g}%" if k.min_top1 is not None else ""
+    total = len(result.feasible) + len(result.rejected)
+    console.print(f"[bold]recommend[/bold]: RAM ≤ {k.ram_mb:.4g} MB, ≥ {k.fps:g} FPS{power}{top1} — "
+                  f"{len(result.profiles)} profiles × {len(result.models)} models → {total} candidates, "
+                  f"{len(result.feasible)} fit (hard limits use the pessimistic end of each interval)")  # fmt: skip
+    if result.fits:
+        console.print(_table("best per device", result.best_per_device))
+        console.print(_table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by "
+                             "published top-1 then worst-case FPS", result.feasible[:limit]))  # fmt: skip
+    else:
+        console.print(_table("nothing fits — closest misses", result.closest_misses, show_reasons=True))
+    if show_rejected and result.fits and result.rejected:  # when nothing fits, the misses are already shown
+        closest_first = sorted(result.rejected, key=lambda c: c.miss)[:limit]
+        console.print(_table(f"{len(closest_first)} of {len(result.rejected)} rejected, closest first", closest_first,
+                             show_reasons=True))  # fmt: skip
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.rejection_counts().items()))
+    console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
+    console.print(
+        f"FPS, latency, RAM, energy: predicted by {result.predictor}; top-1: published (torchvision "
+        "weights.meta; int8 = torchvision's quantized weights, not edgekit's PTQ)",
+        markup=False,
+    )

@@ -1,0 +1,63 @@
+"""The calibration data: published latencies shipped in ``edgekit/data/published/``.
+
+A copy of ``published-latency.csv`` and ``device-specs.csv`` with their README (citations and
+caveats) ships in the package so a clean clone can refit and validate the predictor.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from edgekit.errors import BadInputError
+from edgekit.predict._coords import Coordinates, coordinates_from_row
+
+PUBLISHED_DIR = Path(__file__).resolve().parents[1] / "data" / "published"
+LATENCY_CSV = PUBLISHED_DIR / "published-latency.csv"
+DEVICE_SPECS_CSV = PUBLISHED_DIR / "device-specs.csv"
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """One usable published latency."""
+
+    coords: Coordinates
+    latency_ms: float
+    source_key: str
+    line: int
+
+
+def source_key(source: str) -> str:
+    """Group a citation by publisher: ``github.com/Tencent/ncnn``, ``coral.ai`` and so on."""
+    url = source.split()[0] if source.strip() else ""
+    parsed = urlparse(url)
+    if not parsed.netloc:
+        return source.strip()[:40] or "unknown"
+    parts = [p for p in parsed.path.split("/") if p]
+    return "/".join([parsed.netloc, *parts[:2]]) if parsed.netloc == "github.com" else parsed.netloc
+
+
+def load_calibration(path: Path = LATENCY_CSV, devices: set[str] | None = None) -> tuple[list[CalibrationRow], int]:
+    """Rows usable for fitting: not ``excluded``, and (when ``devices`` is given) on a profiled device.
+
+    Returns:
+        (rows, number of rows skipped because their device has no profile).
+
+    Raises:
+        BadInputError: the file is missing or a row is malformed.
+    """
+    if not path.is_file():
+        raise BadInputError(f"calibration file {path} not found")
+    rows, skipped = [], 0
+    with open(path, newline="") as handle:
+        for line, raw in enumerate(csv.DictReader(handle), start=2):
+            if raw.get("excluded", "0").strip() == "1":
+                continue
+            if devices is not None and raw["device_id"] not in devices:
+                skipped += 1
+                continue
+            coords = coordinates_from_row(raw, f"{path.name} line {line}")
+            rows.append(CalibrationRow(coords, float(raw["latency_ms"]), source_key(raw.get("source", "")), line))
+    return rows, skipped

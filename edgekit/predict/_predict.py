@@ -1,0 +1,211 @@
+"""Predict latency, FPS, peak RAM and energy for coordinates; every figure labelled *predicted*."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from edgekit.errors import BadInputError, UnknownNameError
+from edgekit.metrics import Interval, Metric, Provenance, computed
+from edgekit.predict._coords import Coordinates, read_table
+from edgekit.predict._features import ModelFeatures, model_features
+from edgekit.predict._latency import LatencyEstimate, estimate_latency
+from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory
+from edgekit.predict._params import PARAMS_VERSION, PREDICTOR_NAME, LatencyParams, load_params
+from edgekit.profiles import DeviceProfile, get_profile
+
+
+class Prediction(BaseModel):
+    """One prediction with its inputs; numbers are :class:`~edgekit.metrics.Metric` (kind *predicted*)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    coordinates: Coordinates
+    power_mode: str
+    target: str | None = Field(None, description="target whose runtime overhead the RAM figure uses")
+    tier: str = Field(description="calibrated | new-device | new-runtime (see edgekit.predict._latency)")
+    latency_ms: Metric
+    fps: Metric
+    peak_ram_mb: Metric | None = None
+    flash_mb: Metric | None = None
+    energy_mj: Metric | None = None
+    observed_latency_ms: float | None = Field(None, description="the table's own figure, when it had one")
+    detail: dict[str, float] = Field(default_factory=dict, description="latency terms (ms) and multipliers")
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON view: each figure as ``{value, low, high}`` (``None`` when unknown)."""
+        return {
+            "coordinates": self.coordinates.model_dump(mode="json"),
+            "power_mode": self.power_mode, "target": self.target, "tier": self.tier,
+            "latency_ms": _span(self.latency_ms), "fps": _span(self.fps),
+            "peak_ram_mb": _span(self.peak_ram_mb), "flash_mb": _span(self.flash_mb),
+            "energy_mj": _span(self.energy_mj), "observed_latency_ms": self.observed_latency_ms,
+            "predictor": self.latency_ms.provenance.predictor, "interval_note": self.latency_ms.provenance.note,
+        }  # fmt: skip
+
+
+def _span(metric: Metric | None) -> dict[str, float] | None:
+    if metric is None:
+        return None
+    interval = metric.provenance.interval
+    low, high = (interval.low, interval.high) if interval else (metric.value, metric.value)
+    return {"value": round(metric.value, 4), "low": round(low, 4), "high": round(high, 4)}
+
+
+def predictor_id(params: LatencyParams) -> str:
+    """``edgekit.predict.latency@1 (params <sha256 of the parameters, 12 hex>)``."""
+    return f"{PREDICTOR_NAME}@{PARAMS_VERSION} (params {params.digest()})"
+
+
+def known_runtimes(params: LatencyParams) -> set[str]:
+    """Runtimes with calibration rows plus those of the shipped targets."""
+    runtimes = {key.split("/")[0] for key in params.precision_factors}
+    try:
+        from edgekit.targets import load_targets
+
+        runtimes |= {t.runtime for t in load_targets().values()}
+    except ImportError:  # targets are optional for prediction of published coordinates
+        pass
+    return runtimes
+
+
+def target_for(runtime: str, unit: str, target_id: str | None = None) -> Any:
+    """The target that runs ``runtime`` on ``unit`` (the named one if given), or None."""
+    from edgekit.targets import get_target, load_targets
+
+    if target_id:
+        return get_target(target_id)
+    matches = [t for t in load_targets().values() if t.runtime == runtime and unit in t.compute_units]
+    return matches[0] if matches else None
+
+
+def overhead_of(target: Any) -> Overhead | None:
+    """A target's runtime overhead (MB) with its range; None without a target."""
+    if target is None:
+        return None
+    o = target.runtime_overhead_mb
+    low = o.low if o.low is not None else o.value
+    high = o.high if o.high is not None else o.value
+    return Overhead(o.value, low, high, f"{target.id} runtime_overhead_mb ({o.basis})")
+
+
+def _predicted(name: str, value: float, low: float, high: float, unit: str, predictor: str, inputs: str,
+               note: str, coverage: float | None = None) -> Metric:  # fmt: skip
+    provenance = Provenance(kind="predicted", predictor=f"{predictor}; inputs: {inputs}", note=note,
+                            interval=Interval(low=low, high=high, coverage=coverage))  # fmt: skip
+    return Metric(name=name, value=value, unit=unit, provenance=provenance)
+
+
+def _latency_metrics(est: LatencyEstimate, predictor: str, inputs: str) -> tuple[Metric, Metric]:
+    note = f"{est.tier}: {est.coverage:.0%} interval from {est.interval_method} residuals"
+    if est.assumed_peak:
+        note += "; no published peak for this unit (unit-typical peak assumed)"
+    latency = _predicted("latency_ms", est.value_ms, est.low_ms, est.high_ms, "ms", predictor, inputs, note,
+                         est.coverage)  # fmt: skip
+    fps = _predicted("fps", 1000 / est.value_ms, 1000 / est.high_ms, 1000 / est.low_ms, "1/s", predictor, inputs,
+                     "single stream, batch 1: 1000 / latency", est.coverage)  # fmt: skip
+    return latency, fps
+
+
+def _memory_metrics(mem: MemoryEstimate, predictor: str, inputs: str) -> tuple[Metric, Metric | None]:
+    graph = f" + graph {mem.copies.graph_overhead_mb:.2f}" if mem.copies.graph_overhead_mb else ""
+    note = (f"weights {mem.weights_in_ram_mb:.2f} (x{mem.copies.value:.2f} copies, {mem.copies.basis}){graph} + "
+            f"activations {mem.activations_mb:.2f} + I/O {mem.io_mb:.2f} + runtime {mem.overhead.value:.2f} "
+            f"MB ({mem.overhead.label})")  # fmt: skip
+    ram = _predicted("peak_ram_mb", mem.peak_mb, mem.low_mb, mem.high_mb, "MB", predictor, inputs, note)
+    flash = computed("flash_mb", mem.flash_mb, "MB", "params x bytes per weight") if mem.flash_mb else None
+    return ram, flash
+
+
+def _energy(profile: DeviceProfile, mode: str, latency: Metric, predictor: str, inputs: str) -> Metric | None:
+    watts = profile.power_mode(mode).watts
+    interval = latency.provenance.interval
+    if watts is None or interval is None:
+        return None
+    note = f"{watts.value:g} W ({watts.label()}, power mode {mode}) x predicted latency"
+    return _predicted("energy_mj", latency.value * watts.value, interval.low * watts.value,
+                      interval.high * watts.value, "mJ", predictor, inputs, note)  # fmt: skip
+
+
+def require_among(name: str, known: list[str], what: str) -> str:
+    """Return ``name`` if known, else raise listing close matches (or all, when few).
+
+    Raises:
+        UnknownNameError: ``name`` is not among ``known``.
+    """
+    if name in known:
+        return name
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
+    raise UnknownNameError(f"unknown {what} {name!r}; {hint}")
+
+
+def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfile:
+    """Resolve the device and check model and runtime names.
+
+    Raises:
+        UnknownNameError: unknown device, model or runtime (with close matches).
+    """
+    from edgekit.models import get_model_info
+
+    profile = get_profile(coords.device_id)
+    get_model_info(coords.model)
+    require_among(coords.runtime, sorted(known_runtimes(params)), "runtime")
+    return profile
+
+
+def predict(
+    coords: Coordinates, power_mode: str | None = None, target: str | None = None,
+    params: LatencyParams | None = None, features: ModelFeatures | None = None,
+) -> Prediction:  # fmt: skip
+    """Predict one set of coordinates.
+
+    Raises:
+        UnknownNameError: unknown device, model, runtime, target.
+        BadInputError: no such compute unit or power mode on the device.
+    """
+    params = params or load_params()
+    profile = check_coordinates(coords, params)
+    mode = power_mode or profile.default_power_mode
+    require_among(mode, [m.name for m in profile.power_modes], f"power mode of {profile.id}")
+    features = features or model_features(coords.model, coords.input_size)
+    return predict_resolved(coords, profile, mode, target_for(coords.runtime, coords.unit, target), params, features)
+
+
+def predict_resolved(
+    coords: Coordinates, profile: DeviceProfile, mode: str, spec: Any, params: LatencyParams, features: ModelFeatures
+) -> Prediction:
+    """Predict with every name already resolved (``spec``: the target whose overhead counts, or None)."""
+    predictor = predictor_id(params)
+    inputs = f"{coords.label()}, profile {profile.id} ({mode})"
+    est = estimate_latency(params, features, profile, coords, profile.power_mode(mode).clock_scale.value)
+    latency, fps = _latency_metrics(est, predictor, inputs)
+    overhead = overhead_of(spec)
+    ram = flash = None
+    if overhead is not None:
+        memory = estimate_memory(features, coords.precision, profile, coords.runtime, overhead)
+        ram, flash = _memory_metrics(memory, predictor, inputs)
+    detail = {**{f"term_ms:{k}": round(v, 4) for k, v in est.terms_ms.items()}, **est.factors}
+    return Prediction(coordinates=coords, power_mode=mode, target=spec.id if spec else None, tier=est.tier,
+                      latency_ms=latency, fps=fps, peak_ram_mb=ram, flash_mb=flash,
+                      energy_mj=_energy(profile, mode, latency, predictor, inputs), detail=detail)  # fmt: skip
+
+
+def predict_table(path: Path, params: LatencyParams | None = None) -> list[Prediction]:
+    """Predict every row of a table laid out like ``published-latency.csv``, in order.
+
+    Raises:
+        BadInputError: a row cannot be placed; the message names its line and the reason.
+    """
+    params = params or load_params()
+    out = []
+    for line, (coords, observed) in enumerate(read_table(path), start=2):
+        try:
+            prediction = predict(coords, params=params)
+        except BadInputError as exc:
+            raise type(exc)(f"{path.name} line {line}: {exc}") from None
+        out.append(prediction.model_copy(update={"observed_latency_ms": observed}))
+    return out

@@ -1,0 +1,175 @@
+"""Cross-validation of the latency model, and calibration of its intervals from the residuals.
+
+* leave-one-device-out (LODO): each device's rows predicted from the other devices plus its spec;
+* leave-one-model-out (LOMO): each model's rows predicted with the device pairs calibrated on the
+  other models — the situation of a calibrated device running a new network;
+* leave-one-source-out (LOSO): each publisher's rows predicted from the other publishers'.
+
+Residuals are log(observed / predicted). The shipped interval of a tier spans the central
+``interval_coverage`` of that tier's held-out residuals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgekit.fileio import sha256_file
+from edgekit.predict._calibration import LATENCY_CSV, load_calibration
+from edgekit.predict._fit import Design, Fitted, build_design, fit
+from edgekit.predict._latency import point_estimate
+from edgekit.predict._params import TIERS, Hyper, LatencyParams, Quantiles
+from edgekit.profiles import DeviceProfile, load_profiles
+
+_MIN_GROUP_RESIDUALS = 15  # fewer than this: use the tier's pooled quantiles
+_DEFAULT_REFERENCE_GFLOPS = 1000.0
+
+
+@dataclass(frozen=True)
+class Residual:
+    """One held-out prediction."""
+
+    row: int
+    log_ratio: float
+    tier: str
+    group: str
+    fold: str
+
+
+def predict_rows(d: Design, fitted: Fitted, idx: np.ndarray) -> list[tuple[float, str]]:
+    """(prediction, tier) for rows ``idx`` of the design."""
+    return [point_estimate(fitted, d.x[i], d.rows[i].coords, d.family[i])[:2] for i in idx]
+
+
+def cross_validate(d: Design, hyper: Hyper, fold_of: Callable[[int], str], name: str) -> list[Residual]:
+    """Hold out each fold in turn, fit on the rest, predict the held-out rows."""
+    folds: dict[str, list[int]] = defaultdict(list)
+    for i in range(len(d.rows)):
+        folds[fold_of(i)].append(i)
+    out = []
+    for fold, held in sorted(folds.items()):
+        train = np.array([i for i in range(len(d.rows)) if fold_of(i) != fold])
+        fitted = fit(d, train, hyper)
+        for i, (pred, tier) in zip(held, predict_rows(d, fitted, np.array(held)), strict=True):
+            out.append(Residual(i, math.log(d.y[i] / pred), tier, d.group[i], f"{name}:{fold}"))
+    return out
+
+
+def folds(d: Design) -> dict[str, Callable[[int], str]]:
+    """The three fold definitions by name."""
+    return {
+        "leave-one-device-out": lambda i: d.rows[i].coords.device_id,
+        "leave-one-model-out": lambda i: d.rows[i].coords.model,
+        "leave-one-source-out": lambda i: d.rows[i].source_key,
+    }
+
+
+def quantiles(residuals: list[Residual], coverage: float, method: str) -> dict[str, Quantiles]:
+    """Per unit group (when it has enough residuals) plus ``all``."""
+    tail = (1 - coverage) / 2
+    groups: dict[str, list[float]] = defaultdict(list)
+    for r in residuals:
+        groups[r.group].append(r.log_ratio)
+        groups["all"].append(r.log_ratio)
+    return {
+        g: Quantiles(low=float(np.quantile(v, tail)), high=float(np.quantile(v, 1 - tail)), n=len(v), method=method)
+        for g, v in groups.items()
+        if g == "all" or len(v) >= _MIN_GROUP_RESIDUALS
+    }
+
+
+def tier_quantiles(by_method: dict[str, list[Residual]], coverage: float) -> dict[str, dict[str, Quantiles]]:
+    """Calibrated ← LOMO, new-device ← LODO, new-runtime ← LOSO (plus LODO rows of that tier)."""
+    sources = {
+        "calibrated": [r for r in by_method["leave-one-model-out"] if r.tier == "calibrated"],
+        "new-device": [r for r in by_method["leave-one-device-out"] if r.tier == "new-device"],
+        "new-runtime": [r for m in ("leave-one-source-out", "leave-one-device-out")
+                        for r in by_method[m] if r.tier == "new-runtime"],
+    }  # fmt: skip
+    methods = {"calibrated": "leave-one-model-out", "new-device": "leave-one-device-out",
+               "new-runtime": "leave-one-source-out + leave-one-device-out"}  # fmt: skip
+    out = {}
+    for tier in TIERS:
+        residuals = sources[tier] or sources["new-device"]  # a tier with no residuals borrows the wider one
+        out[tier] = quantiles(residuals, coverage, methods[tier] if sources[tier] else methods["new-device"])
+    return out
+
+
+def reference_peaks(profiles: dict[str, DeviceProfile]) -> dict[str, float]:
+    """Geometric mean of the published/derived peaks per accelerator kind (stand-in for missing ones)."""
+    logs: dict[str, list[float]] = defaultdict(list)
+    for profile in profiles.values():
+        for unit in profile.accelerators:
+            peaks = [unit.peak(p) for p in ("fp16", "fp32", "int8")]
+            first = next((p for p in peaks if p is not None), None)
+            if first is not None:
+                logs[unit.kind].append(math.log(first.value))
+    return {kind: math.exp(sum(v) / len(v)) for kind, v in logs.items()} or {"gpu": _DEFAULT_REFERENCE_GFLOPS}
+
+
+def params_from_fit(fitted: Fitted, hyper: Hyper, sha: str, n_rows: int, peaks: dict[str, float]) -> LatencyParams:
+    """Package a fit as shippable parameters (intervals added by :func:`calibrate`)."""
+    return LatencyParams(
+        hyper=hyper, calibration_sha256=sha, calibration_rows=n_rows, reference_peaks_gflops=peaks,
+        group_coefficients={k: [float(x) for x in v] for k, v in fitted.group_coefficients.items()},
+        runtime_coefficients={k: [float(x) for x in v] for k, v in fitted.runtime_coefficients.items()},
+        precision_factors=fitted.precision_factors, family_factors=fitted.family_factors,
+        pair_factors=fitted.pair_factors,
+    )  # fmt: skip
+
+
+def prepare(hyper: Hyper, csv_path=LATENCY_CSV) -> tuple[Design, dict[str, float], int]:
+    """Load the calibration rows of profiled devices and build their design."""
+    profiles = load_profiles()
+    rows, skipped = load_calibration(csv_path, set(profiles))
+    peaks = reference_peaks(profiles)
+    return build_design(rows, profiles, hyper, peaks), peaks, skipped
+
+
+def calibrate(hyper: Hyper | None = None, csv_path=LATENCY_CSV) -> tuple[LatencyParams, dict[str, list[Residual]]]:
+    """Fit on every row, cross-validate three ways, and attach tier intervals from the residuals."""
+    hyper = hyper or Hyper()
+    design, peaks, _ = prepare(hyper, csv_path)
+    by_method = {name: cross_validate(design, hyper, fold, name) for name, fold in folds(design).items()}
+    fitted = fit(design, np.arange(len(design.rows)), hyper)
+    params = params_from_fit(fitted, hyper, sha256_file(csv_path), len(design.rows), peaks)
+    intervals = tier_quantiles(by_method, hyper.interval_coverage)
+    lodo = np.array([r.log_ratio for r in by_method["leave-one-device-out"]])
+    validation = {"lodo_median_abs_pct": float(np.median(np.abs(np.exp(-lodo) - 1)) * 100)}
+    return params.model_copy(update={"interval_quantiles": intervals, "validation": validation}), by_method
+
+
+def nested_lodo(d: Design, hyper: Hyper) -> list[tuple[Residual, bool]]:
+    """Leave-one-device-out with honest intervals: each held-out device's interval quantiles come
+    from an inner leave-one-device-out over the remaining devices only.
+
+    Returns:
+        (residual, covered by the stated interval) per row.
+    """
+    devices = sorted({r.coords.device_id for r in d.rows})
+    out = []
+    for device in devices:
+        train_rows = [i for i, r in enumerate(d.rows) if r.coords.device_id != device]
+        inner = _subdesign(d, train_rows)
+        inner_res = cross_validate(inner, hyper, lambda i, dd=inner: dd.rows[i].coords.device_id, "inner")
+        by_tier = {t: [r for r in inner_res if r.tier == t] for t in TIERS}
+        fitted = fit(d, np.array(train_rows), hyper)
+        held = np.array([i for i, r in enumerate(d.rows) if r.coords.device_id == device])
+        for i, (pred, tier) in zip(held, predict_rows(d, fitted, held), strict=True):
+            pool = by_tier.get(tier) or by_tier["new-device"]
+            q = quantiles(pool, hyper.interval_coverage, "inner leave-one-device-out")
+            bound = q.get(d.group[i]) or q["all"]
+            ratio = math.log(d.y[i] / pred)
+            out.append((Residual(i, ratio, tier, d.group[i], f"nested:{device}"), bound.low <= ratio <= bound.high))
+    return out
+
+
+def _subdesign(d: Design, rows: list[int]) -> Design:
+    pick = np.array(rows)
+    return Design([d.rows[i] for i in rows], d.x[pick], d.y[pick], [d.group[i] for i in rows],
+                  [d.engine[i] for i in rows], [d.precision[i] for i in rows], [d.family[i] for i in rows],
+                  [d.pair[i] for i in rows])  # fmt: skip

@@ -1,0 +1,112 @@
+"""Predictions: tiers, intervals, memory, energy, power modes, tables; all labelled predicted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgekit.errors import BadInputError, UnknownNameError
+from edgekit.fileio import sha256_file
+from edgekit.predict import LATENCY_CSV, Coordinates, load_calibration, load_params, predict, predict_table
+from edgekit.predict._calibration import source_key
+from edgekit.profiles import get_profile
+
+RK_NCNN = Coordinates(device_id="rk3588", model="resnet18", runtime="ncnn", cores="big", threads=4, precision="fp16")
+
+
+def test_calibration_rows_and_exclusions() -> None:
+    rows, skipped = load_calibration(LATENCY_CSV, devices=None)
+    assert len(rows) == 503  # 508 published rows, 5 marked excluded
+    profiled, skipped = load_calibration(LATENCY_CSV, devices={r.coords.device_id for r in rows} - {"x86-desktop"})
+    assert (len(profiled), skipped) == (501, 2)
+
+
+def test_source_keys_group_by_publisher() -> None:
+    assert source_key("https://github.com/Tencent/ncnn/blob/a4d2/benchmark/README.md#L102 (run 1)") == (
+        "github.com/Tencent/ncnn"
+    )
+    assert source_key("https://coral.ai/docs/edgetpu/benchmarks/") == "coral.ai"
+
+
+def test_shipped_parameters_match_the_shipped_csv() -> None:
+    params = load_params()
+    assert params.calibration_sha256 == sha256_file(LATENCY_CSV)
+    assert params.calibration_rows == 490
+    assert set(params.interval_quantiles) == {"calibrated", "new-device", "new-runtime"}
+    assert params.validation["lodo_nested_coverage"] >= 0.8
+
+
+def test_calibrated_prediction_is_predicted_with_interval() -> None:
+    result = predict(RK_NCNN)
+    latency = result.latency_ms
+    assert result.tier == "calibrated"
+    assert latency.provenance.kind == "predicted"
+    assert latency.provenance.interval.low < latency.value < latency.provenance.interval.high
+    assert "edgekit.predict.latency@1" in latency.provenance.predictor
+    assert result.fps.value == pytest.approx(1000 / latency.value)
+    assert result.fps.provenance.interval.low == pytest.approx(1000 / latency.provenance.interval.high)
+
+
+def test_tiers_widen_with_what_the_calibration_lacks() -> None:
+    new_device = predict(RK_NCNN.model_copy(update={"device_id": "raspberry-pi-5", "cores": None, "threads": 4}))
+    new_runtime = predict(Coordinates(device_id="host", model="resnet18", runtime="openvino"))
+    assert (new_device.tier, new_runtime.tier) == ("new-device", "new-runtime")
+    params = load_params()
+    width = {t: q["all"].high - q["all"].low for t, q in params.interval_quantiles.items()}
+    assert width["calibrated"] < width["new-device"] < width["new-runtime"]
+
+
+def test_energy_is_latency_times_mode_power() -> None:
+    result = predict(RK_NCNN)
+    assert result.energy_mj.value == pytest.approx(result.latency_ms.value * 10.0)  # rk3588 default: 10 W
+
+
+def test_power_mode_scales_latency_by_clock() -> None:
+    coords = Coordinates(device_id="jetson-orin-nano", model="resnet18", runtime="tensorrt", unit="gpu",
+                         precision="fp16")  # fmt: skip
+    base = predict(coords, power_mode="15W").latency_ms.value
+    assert predict(coords, power_mode="MAXN_SUPER").latency_ms.value == pytest.approx(base / 1.63)
+    with pytest.raises(UnknownNameError, match="unknown power mode of jetson-orin-nano 'MAXN'; did you mean"):
+        predict(coords, power_mode="MAXN")
+
+
+def test_microcontroller_weights_count_against_flash_not_ram() -> None:
+    coords = Coordinates(device_id="stm32h747", model="mobilenet_v2", runtime="stm32cube-ai", precision="int8")
+    result = predict(coords)
+    assert result.flash_mb.value == pytest.approx(3_504_872 / 2**20)  # params x 1 byte
+    assert "weights 0.00" in result.peak_ram_mb.provenance.note
+    assert get_profile("stm32h747").memory.weights_in == "flash"
+
+
+def test_unknown_names_are_clear() -> None:
+    with pytest.raises(UnknownNameError, match="unknown runtime 'ncnnn'; did you mean ncnn"):
+        predict(RK_NCNN.model_copy(update={"runtime": "ncnnn"}))
+    with pytest.raises(UnknownNameError, match="unknown model 'resnet19'"):
+        predict(RK_NCNN.model_copy(update={"model": "resnet19"}))
+
+
+def test_table_predicts_rows_in_order(tmp_path: Path) -> None:
+    table = tmp_path / "rows.csv"
+    table.write_text("device_id,model,runtime,unit,cores,precision,threads,batch,input_size,latency_ms\n"
+                     "rk3588,resnet18,ncnn,cpu,big,fp16,4,1,224,9.93\n"
+                     "coral-dev-board,mobilenet_v2,edgetpu,tpu,,int8,,1,224,\n")  # fmt: skip
+    first, second = predict_table(table)
+    assert (first.coordinates.model, second.coordinates.device_id) == ("resnet18", "coral-dev-board")
+    assert (first.observed_latency_ms, second.observed_latency_ms) == (9.93, None)
+    assert first.latency_ms.value == pytest.approx(predict(RK_NCNN).latency_ms.value)
+
+
+def test_table_row_that_cannot_be_placed_names_its_line(tmp_path: Path) -> None:
+    table = tmp_path / "rows.csv"
+    table.write_text("device_id,model,runtime,unit,precision\nrk3588,resnet18,ncnn,cpu,fp16\n"
+                     "rk3576,mobilenet_v2,rknn,npu,int8\n")  # fmt: skip
+    with pytest.raises(UnknownNameError, match=r"rows.csv line 3: unknown profile 'rk3576'; did you mean rk3588"):
+        predict_table(table)
+
+
+def test_table_with_bad_value_names_line_and_field(tmp_path: Path) -> None:
+    table = tmp_path / "rows.csv"
+    table.write_text("device_id,model,runtime,unit,precision\nrk3588,resnet18,ncnn,cpu,fp8\n")
+    with pytest.raises(BadInputError, match=r"rows.csv line 2: precision: Input should be"):
+        predict_table(table)
