@@ -41,7 +41,7 @@ def fidelity(reference: np.ndarray, candidate: np.ndarray) -> Fidelity:
     norms = np.linalg.norm(reference, axis=1) * np.linalg.norm(candidate, axis=1)
     dots = np.sum(reference * candidate, axis=1)
     # Two all-zero vectors agree perfectly; one zero vector against a non-zero one does not.
-    cosine = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), np.where(dots == 0, 1.0, 0.0))
+    cosine = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
     both_zero = (np.linalg.norm(reference, axis=1) == 0) & (np.linalg.norm(candidate, axis=1) == 0)
     cosine = np.where(both_zero, 1.0, cosine)
     return Fidelity(

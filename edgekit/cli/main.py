@@ -8,6 +8,13 @@ import typer
 
 from edgekit import __version__
 from edgekit.cli import analyze, models
+from edgekit.cli import bench as bench_cli
+from edgekit.cli import compare as compare_cli
+from edgekit.cli import optimize as optimize_cli
+from edgekit.cli import predict as predict_cli
+from edgekit.cli import profiles as profiles_cli
+from edgekit.cli import recommend as recommend_cli
+from edgekit.cli import targets as targets_cli
 
 app = typer.Typer(
     name="edgekit",
@@ -18,6 +25,15 @@ app = typer.Typer(
 )
 app.command()(models.models)
 app.command()(analyze.analyze)
+app.command()(bench_cli.bench)
+app.command()(compare_cli.compare)
+app.command()(optimize_cli.optimize)
+app.command()(optimize_cli.recipes)
+app.command()(targets_cli.targets)
+app.command()(targets_cli.export)
+app.command()(profiles_cli.profiles)
+app.command()(predict_cli.predict)
+app.command()(recommend_cli.recommend)
 
 
 def _version(show: bool) -> None:

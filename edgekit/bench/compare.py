@@ -1,0 +1,223 @@
+"""``compare``: the seed's table done right — rows of (model, variant, runtime), every cell a Metric.
+
+Columns: latency ms/image at batch 1 (p50) and at a larger batch, p90 at batch 1, throughput,
+peak RSS, top-1 (published without data, measured with ``data``), ONNX size, GMACs, params,
+and for non-fp32 variants label-free fidelity against fp32. Variants come from a registry
+(:func:`register_variant`); only ``fp32`` is built in — optimization recipes plug in there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from edgekit.bench._artifacts import fp32_onnx
+from edgekit.bench.cached import bench_cached
+from edgekit.bench.host import HostFingerprint, fingerprint, usable_cores
+from edgekit.bench.run import BenchConfig, BenchResult, BenchSpec
+from edgekit.bench.runners import ArtifactSource, Device, ModelSource, available_runners, get_runner
+from edgekit.errors import BadInputError
+from edgekit.metrics import Metric
+from edgekit.store import ResultsStore
+
+# Short but stable protocol for a whole table: ≈1 s per cell keeps `compare resnet18
+# mobilenet_v2` (12 cells) well inside two minutes on 2 cores; `bench` measures longer.
+COMPARE_BENCH = BenchConfig(warmup=3, min_iters=10, min_seconds=1.0)
+LARGE_BATCH = 8
+VariantBuilder = Callable[[str, str], Path]  # (model, weights) → ONNX file of the variant
+_VARIANTS: dict[str, VariantBuilder] = {}
+
+
+def register_variant(name: str) -> Callable[[VariantBuilder], VariantBuilder]:
+    """Register a function that builds a variant's ONNX file from (model, weights).
+
+    Raises:
+        ValueError: the name is taken.
+    """
+
+    def decorate(builder: VariantBuilder) -> VariantBuilder:
+        if name in _VARIANTS:
+            raise ValueError(f"a variant is already registered under the name {name!r}")
+        _VARIANTS[name] = builder
+        return builder
+
+    return decorate
+
+
+def list_variants() -> list[str]:
+    """Registered variant names."""
+    return sorted(_VARIANTS)
+
+
+@register_variant("fp32")
+def _fp32(model: str, weights: str) -> Path:
+    return fp32_onnx(model, weights)
+
+
+class CompareConfig(BaseModel):
+    """What to compare and how."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: list[str] = Field(min_length=1)
+    variants: list[str] = Field(default_factory=lambda: ["fp32"], min_length=1)
+    runtimes: list[str] | None = Field(None, description="runner names; None = every available one on device")
+    device: Device = "cpu"
+    large_batch: int = Field(LARGE_BATCH, ge=2, description="the larger batch of the seed's table")
+    threads: int = Field(default_factory=usable_cores, ge=1)
+    weights: str = "none"
+    data: Path | None = None
+    limit: int | None = Field(None, ge=1, description="first K images of data")
+    per_class: int | None = Field(None, ge=1, description="or N images of every class")
+    bench: BenchConfig = COMPARE_BENCH
+    fresh: bool = False
+
+    @field_validator("variants")
+    @classmethod
+    def _known_variants(cls, variants: list[str]) -> list[str]:
+        unknown = [v for v in variants if v not in _VARIANTS]
+        if unknown:
+            raise ValueError(f"unknown variant(s) {unknown}; available: {', '.join(list_variants())}")
+        return variants
+
+
+class CompareRow(BaseModel):
+    """One (model, variant, runtime) row; ``cells`` maps column ids to metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    variant: str
+    runtime: str
+    cells: dict[str, Metric] = Field(default_factory=dict)
+    cached: bool = Field(False, description="latencies came from the results store")
+
+
+class Comparison(BaseModel):
+    """The whole table with its context."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: CompareConfig
+    rows: list[CompareRow]
+    fingerprint: HostFingerprint
+    skipped: list[str] = Field(default_factory=list, description="rows not run, with the reason")
+    notes: list[str] = Field(default_factory=list)
+    created_at: datetime
+
+    @property
+    def large_batch(self) -> int:
+        """The larger batch size of the table."""
+        return self.config.large_batch
+
+
+Progress = Callable[[int, int, str], None]  # (done, total, label)
+
+
+def _loads_models_or_onnx(runtime: str) -> bool:
+    runner = get_runner(runtime)
+    return runner.builds_models or ".onnx" in runner.artifact_suffixes
+
+
+def _rows_to_run(config: CompareConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
+    # By default every available runner that can load a registry model or its ONNX export.
+    runtimes = config.runtimes or [r for r in available_runners(config.device) if _loads_models_or_onnx(r)]
+    rows, skipped = [], []
+    for model in config.models:
+        for variant in config.variants:
+            for runtime in runtimes:
+                if get_runner(runtime).builds_models and variant != "fp32":
+                    skipped.append(f"{model}/{variant}/{runtime}: torch eager runs the fp32 registry model only")
+                elif not _loads_models_or_onnx(runtime):
+                    skipped.append(f"{model}/{variant}/{runtime}: {runtime} does not load ONNX files")
+                else:
+                    rows.append((model, variant, runtime))
+    return rows, skipped
+
+
+def _specs(rows: list[tuple[str, str, str]], artifacts: dict[tuple[str, str], Path],
+           config: CompareConfig) -> list[BenchSpec]:  # fmt: skip
+    specs = []
+    for model, variant, runtime in rows:
+        source: ModelSource | ArtifactSource
+        if get_runner(runtime).builds_models:
+            source = ModelSource(name=model, weights=config.weights)
+        else:
+            source = ArtifactSource(path=artifacts[model, variant])
+        for batch in (1, config.large_batch):
+            specs.append(BenchSpec(source=source, runtime=runtime, batch=batch, threads=config.threads,
+                                   model=model, variant=variant))  # fmt: skip
+    return specs
+
+
+def _latency_cells(small: BenchResult, large: BenchResult, n: int) -> dict[str, Metric]:
+    def renamed(result: BenchResult, metric: str, column: str) -> Metric:
+        return result.metric(metric).model_copy(update={"name": column})
+
+    cells = {
+        "latency_ms_per_image_b1": renamed(small, "latency_ms_per_image_p50", "latency_ms_per_image_b1"),
+        "latency_ms_p90_b1": renamed(small, "latency_ms_p90", "latency_ms_p90_b1"),
+        f"latency_ms_per_image_b{n}": renamed(large, "latency_ms_per_image_p50", f"latency_ms_per_image_b{n}"),
+        f"throughput_ips_b{n}": renamed(large, "throughput_ips", f"throughput_ips_b{n}"),
+    }
+    if small.memory is not None:
+        cells["peak_rss_mb_b1"] = renamed(small, "peak_rss_mb", "peak_rss_mb_b1")
+    return cells
+
+
+def compare(
+    config: CompareConfig, store: ResultsStore | None = None, on_progress: Progress | None = None
+) -> Comparison:
+    """Build the comparison table (measuring what the store does not already hold).
+
+    Raises:
+        UnknownNameError: an unknown model or runtime.
+        BadInputError: bad data folder, class-count mismatch, a runtime that is not available.
+        MissingDependencyError, WeightsUnavailableError: from the runtimes and the registry.
+    """
+    from edgekit.bench import _columns
+
+    _check_runtimes(config)
+    rows, skipped = _rows_to_run(config)
+    if not rows:
+        raise BadInputError("nothing to compare: " + "; ".join(skipped))
+    data = _columns.load_data(config)  # before measuring: bad data fails fast
+    artifacts = {(m, v): _VARIANTS[v](m, config.weights) for m, v, _ in rows}
+    specs = _specs(rows, artifacts, config)
+    done = [0]
+
+    def _tick(result: BenchResult, cached: bool) -> None:
+        done[0] += 1
+        if on_progress:
+            on_progress(done[0], len(specs), f"{result.spec.model} {result.spec.runtime} b{result.spec.batch}")
+
+    measured = bench_cached(specs, config.bench, store, config.fresh, on_done=_tick)
+    static = _columns.static_cells(config, artifacts, data)
+    table = []
+    for index, (model, variant, runtime) in enumerate(rows):
+        (small, small_cached), (large, _) = measured[2 * index], measured[2 * index + 1]
+        cells = _latency_cells(small, large, config.large_batch) | static[model, variant]
+        table.append(CompareRow(model=model, variant=variant, runtime=runtime, cells=cells, cached=small_cached))
+    notes = _columns.notes(config, data) + _contention_note([r for r, _ in measured])
+    return Comparison(config=config, rows=table, fingerprint=fingerprint(), skipped=skipped, notes=notes,
+                      created_at=datetime.now(timezone.utc))  # fmt: skip
+
+
+def _contention_note(results: list[BenchResult]) -> list[str]:
+    busy = [r.load_average_1m for r in results if r.contended and r.load_average_1m is not None]
+    if not busy:
+        return []
+    return [f"the host was busy while measuring {len(busy)} of {len(results)} cells (1-minute load average up to "
+            f"{max(busy):.1f} on {fingerprint().usable_cores} cores): those latencies include contention"]
+
+
+def _check_runtimes(config: CompareConfig) -> None:
+    for runtime in config.runtimes or []:
+        runner = get_runner(runtime)
+        if runner.device != config.device:
+            raise BadInputError(f"runtime {runtime} runs on {runner.device}, but the device is {config.device}")
+    if config.runtimes is None and not available_runners(config.device):
+        raise BadInputError(f"no runtime is available for device {config.device} here")

@@ -1,0 +1,93 @@
+"""Runner registry: ``torch-cpu``, ``torch-cuda``, ``onnxruntime-cpu``, ``openvino-cpu``, ...
+
+Every public module in this package is imported on first lookup, so a new runner only needs
+a module here with a ``@register_runner`` class (runtimes themselves are imported lazily).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from functools import lru_cache
+
+from edgekit._names import filter_names, require_known
+from edgekit.bench.runners._base import (
+    ArtifactSource,
+    Device,
+    ModelSource,
+    PreparedRun,
+    Runner,
+    Source,
+    register_runner,
+    registered,
+)
+from edgekit.errors import BadInputError, UnknownNameError
+
+__all__ = [
+    "ArtifactSource",
+    "Device",
+    "ModelSource",
+    "PreparedRun",
+    "Runner",
+    "Source",
+    "available_runners",
+    "get_runner",
+    "list_runners",
+    "register_runner",
+    "resolve_runtime",
+]
+
+
+@lru_cache(maxsize=1)
+def _discover() -> None:
+    """Import every public runner module of this package (each registers its runners)."""
+    for module in pkgutil.iter_modules(__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+def list_runners(pattern: str | None = None) -> list[str]:
+    """Names of all registered runners (available here or not), filtered by an fnmatch pattern."""
+    _discover()
+    return filter_names(registered(), pattern)
+
+
+def get_runner(name: str) -> Runner:
+    """Return a runner instance by name.
+
+    Raises:
+        UnknownNameError: no runner has that name (lists close matches).
+    """
+    _discover()
+    return registered()[require_known(name, registered(), "runner")]()
+
+
+def available_runners(device: Device | None = None) -> list[str]:
+    """Runners usable on this host, optionally only those of one device."""
+    names = [n for n in list_runners() if device is None or registered()[n].device == device]
+    return [n for n in names if get_runner(n).unavailable_reason() is None]
+
+
+def resolve_runtime(text: str, device: Device) -> str:
+    """Map ``--runtime`` text to a runner name: a full name, or a family plus ``device``.
+
+    ``onnxruntime`` with ``device="cuda"`` becomes ``onnxruntime-cuda``; a full name must
+    match the device.
+
+    Raises:
+        UnknownNameError: neither a runner nor a family with a runner on that device.
+        BadInputError: a full runner name for another device.
+    """
+    names = list_runners()
+    if text in names:
+        runner_device = registered()[text].device
+        if runner_device != device:
+            raise BadInputError(f"runtime {text!r} runs on {runner_device}, but --device is {device}")
+        return text
+    if f"{text}-{device}" in names:
+        return f"{text}-{device}"
+    families = sorted({registered()[n].family for n in names})
+    close = difflib.get_close_matches(text, names + families, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(families + names)}"
+    raise UnknownNameError(f"unknown runtime {text!r}; {hint}")

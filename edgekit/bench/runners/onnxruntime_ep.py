@@ -1,0 +1,112 @@
+"""onnxruntime runners: CPU EP, and the CUDA / TensorRT EPs where onnxruntime-gpu provides them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from edgekit.bench._inputs import onnx_input_shape, random_pixels
+from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
+from edgekit.errors import BadInputError, MissingDependencyError
+from edgekit.ort import CPU_PROVIDER, make_session
+
+_ORT_PACKAGES = ("onnxruntime", "onnxruntime-gpu")
+_CUDA_PROVIDER = "CUDAExecutionProvider"
+_TENSORRT_PROVIDER = "TensorrtExecutionProvider"
+
+
+def _available_providers() -> list[str]:
+    import onnxruntime as ort
+
+    return list(ort.get_available_providers())
+
+
+def _artifact(source: Source) -> Path:
+    if not isinstance(source, ArtifactSource):
+        raise BadInputError("onnxruntime runners time ONNX files; export the model first")
+    return Path(source.path)
+
+
+class _OrtRunner(Runner):
+    family = "onnxruntime"
+    artifact_suffixes = (".onnx",)
+    packages = _ORT_PACKAGES
+    # Execution providers in priority order; the first must be the one actually used.
+    providers: ClassVar[tuple[str, ...]] = (CPU_PROVIDER,)
+
+    def unavailable_reason(self) -> str | None:
+        """The first provider is not in this onnxruntime build."""
+        try:
+            available = _available_providers()
+        except ImportError:
+            return "onnxruntime is not installed"
+        if self.providers[0] not in available:
+            return f"onnxruntime has no {self.providers[0]} here (available: {', '.join(available)})"
+        return None
+
+    def _session(self, path: Path, threads: int) -> Any:
+        reason = self.unavailable_reason()
+        if reason:
+            raise MissingDependencyError(f"{self.name}: {reason}")
+        session = make_session(path, threads=threads, providers=list(self.providers))
+        used = session.get_providers()[0]
+        if used != self.providers[0]:  # onnxruntime falls back to the CPU silently
+            raise MissingDependencyError(f"{self.name}: onnxruntime fell back to {used}; {self.providers[0]} failed")
+        return session
+
+    def _settings(self, threads: int) -> dict[str, str]:
+        return {"providers": ",".join(self.providers), "intra_op_threads": str(threads), "inter_op_threads": "1",
+                "graph_optimization": "ORT_ENABLE_ALL"}  # fmt: skip
+
+
+@register_runner
+class OrtCpuRunner(_OrtRunner):
+    """onnxruntime CPU execution provider, full graph optimizations, explicit intra-op threads."""
+
+    name = "onnxruntime-cpu"
+    device = "cpu"
+
+    def prepare(self, source: Source, batch: int, threads: int) -> PreparedRun:
+        """Create the session and the input feed; ``run`` is one ``session.run``."""
+        path = _artifact(source)
+        shape = onnx_input_shape(path, batch, source.input_px)
+        session = self._session(path, threads)
+        feed = {session.get_inputs()[0].name: random_pixels(shape)}
+        return PreparedRun(run=lambda: session.run(None, feed), input_shape=shape, settings=self._settings(threads))
+
+
+class _OrtGpuRunner(_OrtRunner):
+    device = "cuda"
+
+    def prepare(self, source: Source, batch: int, threads: int) -> PreparedRun:
+        """Inputs and outputs bound on the GPU (IOBinding), so host copies stay outside the timing."""
+        import onnxruntime as ort
+
+        path = _artifact(source)
+        shape = onnx_input_shape(path, batch, source.input_px)
+        session = self._session(path, threads)
+        on_device = ort.OrtValue.ortvalue_from_numpy(random_pixels(shape), "cuda", 0)
+        binding = session.io_binding()
+        binding.bind_ortvalue_input(session.get_inputs()[0].name, on_device)
+        for output in session.get_outputs():
+            binding.bind_output(output.name, "cuda")
+        return PreparedRun(
+            run=lambda: session.run_with_iobinding(binding), input_shape=shape,
+            sync=binding.synchronize_outputs, settings=self._settings(threads) | {"io_binding": "cuda"},
+        )  # fmt: skip
+
+
+@register_runner
+class OrtCudaRunner(_OrtGpuRunner):
+    """onnxruntime CUDA execution provider (needs onnxruntime-gpu and a GPU)."""
+
+    name = "onnxruntime-cuda"
+    providers = (_CUDA_PROVIDER, CPU_PROVIDER)
+
+
+@register_runner
+class OrtTensorrtRunner(_OrtGpuRunner):
+    """onnxruntime TensorRT execution provider (needs onnxruntime-gpu built with TensorRT)."""
+
+    name = "onnxruntime-tensorrt"
+    providers = (_TENSORRT_PROVIDER, _CUDA_PROVIDER, CPU_PROVIDER)

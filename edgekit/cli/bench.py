@@ -1,0 +1,177 @@
+"""`edgekit bench`: latency distribution, throughput and peak memory per model × runtime × batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
+from edgekit.errors import BadInputError
+
+if TYPE_CHECKING:
+    from edgekit.bench import BenchConfig, BenchResult
+    from edgekit.bench.plan import BenchPlan
+    from edgekit.metrics import Metric
+
+DEVICES = ("cpu", "cuda")
+
+
+def check_device(device: str) -> str:
+    """Validate ``--device`` (one line, exit 2 on a typo)."""
+    if device not in DEVICES:
+        raise BadInputError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+    return device
+
+
+class LazyProgress:
+    """A transient rich progress bar on stderr that appears only once the first cell is done.
+
+    Errors raised before any progress (bad data, unknown names) then print as one clean line.
+    """
+
+    def __init__(self, what: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
+                                  transient=True)  # fmt: skip
+        self._task = self._progress.add_task("", total=None)
+        self._started = False
+
+    def advance(self, done: int, total: int, label: str) -> None:
+        """Show ``done`` of ``total`` cells, the last one labelled."""
+        if not self._started:
+            self._progress.start()
+            self._started = True
+        self._progress.update(self._task, completed=done, total=total, description=label)
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._started:
+            self._progress.stop()
+
+
+@guarded
+def bench(
+    targets: Annotated[list[str], typer.Argument(help="registry model names or model files (.onnx, OpenVINO .xml)")],
+    runtime: Annotated[list[str] | None, typer.Option("--runtime", "-r", help="runner or family (torch, "
+                       "onnxruntime, openvino); repeat or comma-separate; default: all available")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    batch: Annotated[str, typer.Option(help="batch sizes, e.g. 1,8")] = "1",
+    threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
+    weights: Annotated[str, typer.Option(help="imagenet | none | checkpoint path (latency does not depend "
+                                         "on it)")] = "none",
+    input_size: Annotated[int | None, typer.Option("--input-size", help="input side in px")] = None,
+    warmup: Annotated[int, typer.Option(help="untimed iterations first")] = 10,
+    min_iters: Annotated[int, typer.Option(help="at least this many timed iterations")] = 30,
+    min_seconds: Annotated[float, typer.Option(help="and at least this many seconds")] = 2.0,
+    data: Annotated[Path | None, typer.Option(help="labelled image folder for top-1/top-5 of registry models "
+                                              "(sorted class folders = output indices)")] = None,
+    limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
+    per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime)."""
+    from edgekit.bench.cached import bench_cached
+    from edgekit.bench.plan import parse_batches, plan, resolve_runtimes
+
+    batches = parse_batches(batch)
+    runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]
+    the_plan = plan(targets, runtimes, batches, threads, weights=weights, input_px=input_size)
+    config = bench_config(warmup, min_iters, min_seconds)
+    accuracy = top1_figures(the_plan, data, weights, limit, per_class, threads)  # bad data fails before timing
+    done: list[BenchResult] = []
+    progress = LazyProgress("bench")
+
+    def _on_done(result: BenchResult, cached: bool) -> None:
+        done.append(result)
+        progress.advance(len(done), len(the_plan.specs), _label(result))
+
+    with progress:
+        results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
+    if as_json:
+        print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy})
+        return
+    _print_table(results, the_plan.skipped)
+    for model, metrics in accuracy.items():
+        console.print(Text(f"{model}: " + ", ".join(m.format(4) for m in metrics)
+                           + (f" — {metrics[0].provenance.note}" if metrics[0].provenance.note else "")))
+
+
+def top1_figures(the_plan: BenchPlan, data: Path | None, weights: str, limit: int | None,
+                 per_class: int | None, threads: int | None) -> dict[str, list[Metric]]:  # fmt: skip
+    """Top-1 per registry model: measured over ``data`` when given, else the published figure."""
+    from edgekit.bench import fingerprint
+    from edgekit.bench.host import tool_versions
+    from edgekit.evaluate import evaluate_model
+    from edgekit.models import get_model_info
+
+    models = sorted({s.model for s in the_plan.specs if s.variant == "fp32"})
+    if data is None:
+        return {m: [get_model_info(m).top1] for m in models}
+    versions = tool_versions(("edgekit", "onnxruntime"))
+    return {m: evaluate_model(m, data, weights, limit, per_class, threads).metrics(fingerprint().id, versions)
+            for m in models}  # fmt: skip
+
+
+def bench_config(warmup: int, min_iters: int, min_seconds: float) -> BenchConfig:
+    """Build the protocol settings, turning a bad value into one clear line."""
+    from pydantic import ValidationError
+
+    from edgekit.bench import BenchConfig
+
+    try:
+        return BenchConfig(warmup=warmup, min_iters=min_iters, min_seconds=min_seconds)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadInputError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+
+
+def _label(result: BenchResult) -> str:
+    return f"{result.spec.model} {result.spec.runtime} b{result.spec.batch}"
+
+
+def _json_row(result: BenchResult, cached: bool) -> dict[str, object]:
+    return {"result": result.model_dump(mode="json"), "metrics": [m.model_dump(mode="json") for m in result.metrics()],
+            "cached": cached}  # fmt: skip
+
+
+def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str]) -> None:
+    from rich import box
+
+    threads = sorted({r.spec.threads for r, _ in results})
+    table = Table(title=f"edgekit bench — measured, {'/'.join(map(str, threads))} threads; ms per batch call",
+                  caption="* from the results store (--fresh re-measures)", box=box.SIMPLE_HEAD,
+                  padding=(0, 1), pad_edge=False, collapse_padding=True)  # fmt: skip
+    for header in ("model", "runtime"):
+        table.add_column(header, overflow="fold")  # names may fold on narrow terminals; numbers never do
+    for header in ("batch", "p50", "p90", "p99", "CV%", "ms/img", "img/s", "RSS MB", "iters"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for r, cached in results:
+        st = r.stats
+        variant = "" if r.spec.variant in ("fp32", "file") else f"/{r.spec.variant}"
+        table.add_row(
+            r.spec.model + variant, r.spec.runtime, str(r.spec.batch), f"{st.latency_ms_p50:.2f}",
+            f"{st.latency_ms_p90:.2f}", f"{st.latency_ms_p99:.2f}", f"{100 * st.cv:.1f}",
+            f"{st.latency_ms_per_image_p50:.2f}", f"{st.throughput_ips:.1f}",
+            f"{r.memory.peak_rss_mb:.0f}" if r.memory else "—", f"{st.iters}{'*' if cached else ''}",
+        )  # fmt: skip
+    console.print(table)
+    fp = results[0][0].fingerprint
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(fp.tool_versions.items()))
+    console.print(Text(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "
+                       f"GPU {fp.gpu_name or 'none'}"))  # fmt: skip
+    console.print(Text(f"versions: {versions}"))
+    for line in skipped:
+        console.print(Text(f"skipped {line}"))
+    busy = [r.load_average_1m for r, _ in results if r.contended and r.load_average_1m is not None]
+    if busy:
+        err_console.print(Text(f"warning: the host was busy while measuring (1-minute load average up to "
+                               f"{max(busy):.1f} on {fp.usable_cores} cores); latencies include contention"))

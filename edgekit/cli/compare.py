@@ -1,0 +1,103 @@
+"""`edgekit compare`: the seed's comparison table, every cell with its provenance, plus a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.cli.bench import LazyProgress, bench_config, check_device
+from edgekit.errors import BadInputError
+
+if TYPE_CHECKING:
+    from edgekit.bench import BenchConfig
+    from edgekit.bench.compare import CompareConfig, Comparison
+
+DEFAULT_OUT = Path("edgekit-report")
+
+
+@guarded
+def compare(
+    models: Annotated[list[str], typer.Argument(help="registry model names, e.g. resnet18 mobilenet_v2")],
+    variant: Annotated[list[str] | None, typer.Option("--variant", help="variants (default fp32)")] = None,
+    runtime: Annotated[list[str] | None, typer.Option("--runtime", "-r", help="runner or family; default: all "
+                       "available on the device")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    batch: Annotated[int, typer.Option(help="the larger batch size (batch 1 is always measured)")] = 8,
+    threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
+    weights: Annotated[str, typer.Option(help="imagenet | none | checkpoint path")] = "none",
+    data: Annotated[Path | None, typer.Option(help="labelled image folder (sorted class folders = output "
+                                              "indices)")] = None,
+    limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
+    per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
+    out: Annotated[Path, typer.Option(help="folder for report.md, report.html, pareto.png")] = DEFAULT_OUT,
+    warmup: Annotated[int, typer.Option(help="untimed iterations per cell")] = 3,
+    min_iters: Annotated[int, typer.Option(help="timed iterations per cell, at least")] = 10,
+    min_seconds: Annotated[float, typer.Option(help="timed seconds per cell, at least")] = 1.0,
+    fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has these results")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report."""
+    from edgekit.bench.compare import compare as run_compare
+    from edgekit.report import write_report
+
+    config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
+                             bench_config(warmup, min_iters, min_seconds), fresh)  # fmt: skip
+    with LazyProgress("compare") as progress:
+        result = run_compare(config, on_progress=progress.advance)
+    files = write_report(result, out)
+    if as_json:
+        print_json({"comparison": result, "report": {k: str(v) for k, v in vars(files).items()}})
+        return
+    _print_table(result)
+    console.print(f"report: {files.markdown}, {files.html}, {files.plot}")
+
+
+def _compare_config(models: list[str], variant: list[str] | None, runtime: list[str] | None, device: str,
+                    batch: int, threads: int | None, weights: str, data: Path | None, limit: int | None,
+                    per_class: int | None, bench: BenchConfig, fresh: bool) -> CompareConfig:  # fmt: skip
+    from pydantic import ValidationError
+
+    from edgekit.bench.compare import CompareConfig
+    from edgekit.bench.host import usable_cores
+    from edgekit.bench.plan import parse_batches, resolve_runtimes
+
+    large = parse_batches(str(batch))[0]
+    if large < 2:
+        raise BadInputError(f"--batch is the larger batch of the table and must be at least 2, got {batch}")
+    if threads is not None and threads < 1:
+        raise BadInputError(f"--threads must be at least 1, got {threads}")
+    runtimes = resolve_runtimes(split_csv(runtime), check_device(device)) if runtime or device == "cuda" else None
+    try:
+        return CompareConfig(
+            models=models, variants=split_csv(variant) or ["fp32"], runtimes=runtimes, device=device,
+            large_batch=large, threads=threads or usable_cores(), weights=weights, data=data, limit=limit,
+            per_class=per_class, bench=bench, fresh=fresh,
+        )  # fmt: skip
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "compare"
+        raise BadInputError(f"{where}: {first['msg']}") from None
+
+
+def _print_table(result: Comparison) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
+    from edgekit.report import cell_text, used_columns
+
+    cols = used_columns(result)
+    table = Table(title=escape("edgekit compare — [m] measured, [p] published, [c] computed"))
+    for header in ["model", "variant", "runtime"] + [c.header for c in cols]:
+        table.add_column(header, justify="left" if header in ("model", "variant", "runtime") else "right")
+    for row in result.rows:
+        cells = [Text(cell_text(row.cells.get(c.id), c.digits)) for c in cols]  # Text: "[m]" is not markup
+        table.add_row(row.model, row.variant, row.runtime, *cells)
+    console.print(table)
+    fp = result.fingerprint
+    console.print(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads {result.config.threads}")
+    for note in result.notes + [f"skipped {s}" for s in result.skipped]:
+        console.print(Text(f"- {note}"))

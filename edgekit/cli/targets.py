@@ -1,0 +1,125 @@
+"""`edgekit targets` (what each toolchain accepts, verifiable here or not) and `edgekit export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.errors import BadInputError
+from edgekit.targets import TargetSpec, load_targets
+from edgekit.targets._verifier import why_not_verifiable
+
+
+def _row(spec: TargetSpec) -> dict[str, Any]:
+    reason = why_not_verifiable(spec)
+    quant = spec.quantization
+    dtype = {"uint8": "u8", "int8": "i8", "int16": "i16"}
+    int8 = "-" if quant is None else (
+        f"{'QDQ' if quant.handoff == 'qdq-onnx' else 'own'} {dtype[quant.activation_dtype]}"
+        f"{' sym' if quant.activations_symmetric else ''}"
+    )  # fmt: skip
+    return {
+        "id": spec.id, "runtime": spec.runtime, "compute_units": spec.compute_units, "precisions": spec.precisions,
+        "int8": int8, "opset": f"{spec.opset_min}-{spec.opset_max}", "dynamic_shapes": spec.dynamic_shapes,
+        "tool": spec.handoff.tool, "verifiable_here": reason is None, "why_not": reason,
+        "runtime_overhead_mb": spec.runtime_overhead_mb.metric().model_dump(mode="json"),
+    }  # fmt: skip
+
+
+@guarded
+def targets(
+    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern, e.g. 'onnxruntime*'")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (full specs)")] = False,
+) -> None:
+    """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here."""
+    from edgekit._names import filter_names
+
+    specs = load_targets()
+    chosen = [specs[name] for name in filter_names(specs, pattern)]
+    if as_json:
+        rows = [(spec, _row(spec)) for spec in chosen]
+        print_json([{**spec.model_dump(mode="json"), "verifiable_here": row["verifiable_here"],
+                     "why_not_verifiable": row["why_not"]} for spec, row in rows])  # fmt: skip
+        return
+    table = Table(title="vendor targets (targets/*.yaml)")
+    for column in ("target", "units", "precisions", "int8", "opset", "dynamic", "hand-off", "here"):
+        table.add_column(column, no_wrap=column in ("target", "here", "opset"))
+    reasons = []
+    for spec in chosen:
+        row = _row(spec)
+        if not row["verifiable_here"]:
+            reasons.append(f"{spec.id}: {row['why_not']}")
+        table.add_row(spec.id, ",".join(spec.compute_units), ",".join(spec.precisions), row["int8"], row["opset"],
+                      "yes" if spec.dynamic_shapes else "no", spec.handoff.tool,
+                      "verified" if row["verifiable_here"] else "pre-flight")  # fmt: skip
+    console.print(table)
+    console.print(f"{len(chosen)} targets. int8: QDQ = edgekit quantizes, own = the toolchain calibrates from "
+                  "files edgekit writes. here: verified = `edgekit export` converts, runs and parity-checks it on "
+                  "this machine; pre-flight = checked, with hand-off commands only:")  # fmt: skip
+    for line in reasons:
+        console.print(f"  {line}", highlight=False)
+
+
+def _parameters(values: list[str] | None) -> dict[str, str]:
+    parsed = {}
+    for item in split_csv(values):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"--param takes key=value (e.g. target_platform=rk3568), got {item!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+@guarded
+def export(
+    model: Annotated[str, typer.Argument(help="registry model name or an .onnx file")],
+    target: Annotated[str, typer.Option("--target", "-t", help="target id (see `edgekit targets`)")],
+    recipe: Annotated[str | None, typer.Option("--recipe", help="recipe for registry models (default fp32)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
+    weights: Annotated[str, typer.Option("--weights", help="imagenet | none | checkpoint path")] = "none",
+    calib: Annotated[Path | None, typer.Option("--calib", help="calibration image folder")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="images for the parity check")] = None,
+    samples: Annotated[int, typer.Option("--samples", help="parity images")] = 8,
+    precision: Annotated[str | None, typer.Option("--precision", help="ONNX files: fp32 | fp16 | int8")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="hand-off parameter key=value")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="threads of the verifying runtime")] = None,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="skip conversion and parity here")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off."""
+    from edgekit.targets.export import export_for_target
+
+    result = export_for_target(model, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
+                               samples=samples, verify=not no_verify, threads=threads,
+                               parameters=_parameters(param), precision=precision)  # fmt: skip
+    if as_json:
+        print_json({"out_dir": str(result.out_dir), "manifest": result.manifest})
+        return
+    _print_export(result)
+
+
+def _print_export(result: Any) -> None:
+    m = result.manifest
+    console.print(f"[bold]{m.model}[/bold] → target {m.target} ({m.toolchain}) · {m.precision} · {m.precision_input}")
+    console.print(f"  {m.preflight.summary()}")
+    v = m.verification
+    if v.status == "skipped":
+        console.print(f"  verification skipped: {v.reason}")
+    for check in v.checks:
+        gate = "gated" if check.gated else "reported"
+        console.print(f"  parity {'ok' if check.passed else 'FAIL'} ({gate}, {check.tolerance}): {check.label}: "
+                      f"{check.detail}")  # fmt: skip
+    if m.target_guard is not None:
+        console.print(f"  {m.target_guard.summary()}")
+    if v.inputs:
+        console.print(f"  parity inputs: {v.inputs}")
+    console.print(f"  files: {', '.join(f.path for f in m.files if f.role != 'calibration')}"
+                  f"{' + calibration files' if any(f.role == 'calibration' for f in m.files) else ''}")  # fmt: skip
+    console.print(f"  hand-off ({m.handoff.tool}; needs {m.handoff.install}):", markup=False, highlight=False)
+    for command in m.handoff.commands:
+        console.print(f"    {command}", markup=False, highlight=False)
+    console.print(f"  manifest {result.manifest_path}")

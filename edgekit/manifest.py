@@ -1,0 +1,214 @@
+"""The manifest beside every artifact, and the metadata written inside the artifact itself.
+
+The manifest (JSON) holds the lineage of passes with their configs and reports, the sha256
+of the artifact, tool versions, the input spec and preprocessing, and every verification
+result. Inside the artifact, ONNX ``metadata_props`` (or TorchScript extra files) carry the
+preprocessing, the labels digest and the lineage, with no timestamp, so the bytes depend only
+on the inputs of the command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import struct
+import warnings
+import zipfile
+import zlib
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
+
+import onnx
+from pydantic import BaseModel, ConfigDict, Field
+
+from edgekit.analysis import PREPROCESSING_KEY, TensorSpec
+from edgekit.fidelity import Fidelity
+from edgekit.metrics import Metric
+from edgekit.models import Preprocessing
+from edgekit.passes import PassReport
+from edgekit.verify import GuardOutcome, StepVerdict
+from edgekit.verify.final import FinalCheck
+
+MANIFEST_SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+LABELS_KEY = "edgekit.labels"
+LINEAGE_KEY = "edgekit.lineage"
+SOURCE_KEY = "edgekit.source"
+TORCHSCRIPT_METADATA = "edgekit.json"  # extra file inside TorchScript archives
+_TOOLS = ("edgekit", "torch", "torchvision", "onnx", "onnxruntime", "onnxsim", "torch-pruning", "numpy")
+_SERIALIZATION_ID = ".data/serialization_id"  # a random id torch writes into every archive
+_LOCAL_HEADER_CRC, _CENTRAL_HEADER_CRC = 14, 16  # CRC-32 offsets in zip local / central headers
+_CENTRAL_SIGNATURE = b"PK\x01\x02"
+_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
+_DATA_DESCRIPTOR = 0x08  # general-purpose flag: CRC stored after the data instead of in the header
+
+
+class ArtifactRecord(BaseModel):
+    """The file the recipe produced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    format: Literal["onnx", "torchscript"]
+    sha256: str
+    bytes: int
+
+
+class LabelsRecord(BaseModel):
+    """Which class names the output indices stand for, by digest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int
+    sha256: str
+    source: str
+
+
+class LineageEntry(BaseModel):
+    """One pass as it ran: config, report, verification, and the int8 guard's record if any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pass_name: str
+    config: dict[str, Any]
+    report: PassReport
+    verification: StepVerdict | None = None
+    guard: GuardOutcome | None = None
+
+
+class Manifest(BaseModel):
+    """Everything needed to trust, reproduce and deploy one artifact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = MANIFEST_SCHEMA_VERSION
+    model: str
+    recipe: str
+    weights: str
+    accuracy_meaningful: bool = Field(description="False for random-init weights: no accuracy, fidelity only")
+    verdict: Literal["passed", "failed", "unverified"]
+    artifact: ArtifactRecord | None = Field(None, description="None when the variant failed verification")
+    input: TensorSpec
+    output: TensorSpec
+    preprocessing: Preprocessing
+    labels: LabelsRecord
+    lineage: list[LineageEntry]
+    verification_inputs: dict[str, str]
+    end_to_end: Fidelity | None = Field(None, description="final artifact vs the float model, on the images")
+    final_check: FinalCheck
+    metrics: list[Metric] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    tool_versions: dict[str, str]
+    created_at: datetime | None = Field(None, description="the only time field; excluded from content_sha256")
+
+    def content_sha256(self) -> str:
+        """Digest of the manifest without its timestamp: equal for equal commands."""
+        payload = self.model_dump(mode="json", exclude={"created_at"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def tool_versions() -> dict[str, str]:
+    """Installed versions of the tools that shape the artifact."""
+    found = {"python": platform.python_version()}
+    for tool in _TOOLS:
+        try:
+            found[tool] = version(tool)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def labels_record(names: list[str] | None, count: int, source: str) -> LabelsRecord:
+    """Digest the class names (one per line); without names, the indices ``0..count-1`` are digested."""
+    lines = names if names is not None and len(names) == count else [str(i) for i in range(count)]
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return LabelsRecord(count=count, sha256=digest, source=source if lines is names else "class indices")
+
+
+def artifact_metadata(preprocessing: Preprocessing, labels: LabelsRecord, lineage: list[dict[str, Any]],
+                      source: dict[str, str]) -> dict[str, str]:  # fmt: skip
+    """The key/value pairs written into the artifact (compact JSON values, sorted keys)."""
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+    return {
+        PREPROCESSING_KEY: dump(preprocessing.model_dump(mode="json")),
+        LABELS_KEY: dump(labels.model_dump(mode="json")),
+        LINEAGE_KEY: dump(lineage),
+        SOURCE_KEY: dump(source),
+    }
+
+
+def stamp_onnx(model: onnx.ModelProto, metadata: dict[str, str]) -> onnx.ModelProto:
+    """A copy of ``model`` whose metadata_props hold ``metadata`` (replacing equal keys)."""
+    stamped = onnx.ModelProto()
+    stamped.CopyFrom(model)
+    kept = [(p.key, p.value) for p in stamped.metadata_props if p.key not in metadata]
+    del stamped.metadata_props[:]
+    for key, value in sorted([*kept, *metadata.items()]):
+        stamped.metadata_props.add(key=key, value=value)
+    stamped.producer_name = "edgekit"
+    stamped.producer_version = tool_versions().get("edgekit", "")
+    return stamped
+
+
+def torchscript_bytes(module: Any, example: Any, metadata: dict[str, str]) -> bytes:
+    """Trace ``module`` and serialize it with ``metadata`` as an extra file, deterministically."""
+    import torch
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, yet the one format that
+        traced = torch.jit.trace(module, example, check_trace=False)  # holds dynamic-quantized Linear layers
+        buffer = io.BytesIO()
+        torch.jit.save(traced, buffer, _extra_files={TORCHSCRIPT_METADATA: json.dumps(metadata, sort_keys=True)})
+    return pin_serialization_id(buffer.getvalue())
+
+
+def pin_serialization_id(data: bytes) -> bytes:
+    """Replace torch's random per-save archive id by a digest of the archive's other entries.
+
+    torch writes ``.data/serialization_id`` from a random source on every save, so two saves
+    of the same module differ; nothing reads the id back to check it. The entry is stored
+    uncompressed, so it is overwritten in place (same length) and both CRC fields are fixed.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        entries = archive.infolist()
+        target = next((e for e in entries if e.filename.endswith(_SERIALIZATION_ID)), None)
+        if target is None or target.compress_type != zipfile.ZIP_STORED:
+            return data
+        digest = hashlib.sha256()
+        for entry in entries:
+            if entry is not target:
+                digest.update(entry.filename.encode() + archive.read(entry))
+        old = archive.read(target)
+        directory = archive.start_dir  # offset of the central directory
+    new = str(int(digest.hexdigest(), 16)).encode()[: len(old)].ljust(len(old), b"0")
+    buffer = bytearray(data)
+    name_len, extra_len = struct.unpack_from("<HH", buffer, target.header_offset + 26)
+    start = target.header_offset + 30 + name_len + extra_len
+    buffer[start : start + len(old)] = new
+    old_crc, crc = struct.pack("<I", zlib.crc32(old)), struct.pack("<I", zlib.crc32(new))
+    local_crc = target.header_offset + _LOCAL_HEADER_CRC
+    if buffer[local_crc : local_crc + 4] == old_crc:  # zero there when a data descriptor follows the data
+        buffer[local_crc : local_crc + 4] = crc
+    if target.flag_bits & _DATA_DESCRIPTOR:
+        after = start + len(old)
+        descriptor_crc = after + 4 if buffer[after : after + 4] == _DESCRIPTOR_SIGNATURE else after
+        buffer[descriptor_crc : descriptor_crc + 4] = crc
+    central = _central_header_offset(buffer, target.filename.encode(), directory)
+    buffer[central + _CENTRAL_HEADER_CRC : central + _CENTRAL_HEADER_CRC + 4] = crc
+    return bytes(buffer)
+
+
+def _central_header_offset(buffer: bytearray, name: bytes, start: int) -> int:
+    position = buffer.find(_CENTRAL_SIGNATURE, start)
+    while position != -1:
+        name_len = struct.unpack_from("<H", buffer, position + 28)[0]
+        if bytes(buffer[position + 46 : position + 46 + name_len]) == name:
+            return position
+        position = buffer.find(_CENTRAL_SIGNATURE, position + 4)
+    raise ValueError(f"zip central directory has no entry {name!r}")

@@ -1,0 +1,398 @@
+"""Library entry of ``edgekit optimize``: run a recipe's passes, verify each, write the variant atomically.
+
+``optimize(model_name, recipe, ...)`` builds a registry model; ``optimize_module(module, ...)``
+does the same for any classifier module. Callers building target-specific artifacts override
+the export (opset, static batch) with :class:`ExportOptions` and the int8 format with
+:class:`~edgekit.passes.QuantOptions`, without editing recipes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import onnx
+from pydantic import BaseModel, ConfigDict, Field
+
+from edgekit.analysis import ANALYZER, TensorSpec, analyze_onnx
+from edgekit.errors import BadInputError, VerificationError
+from edgekit.fidelity import Fidelity, fidelity
+from edgekit.fileio import atomic_dir, atomic_path, sha256_file, write_json_atomic
+from edgekit.images import generated_images, load_images
+from edgekit.manifest import (
+    MANIFEST_NAME,
+    ArtifactRecord,
+    LabelsRecord,
+    LineageEntry,
+    Manifest,
+    artifact_metadata,
+    labels_record,
+    stamp_onnx,
+    tool_versions,
+    torchscript_bytes,
+)
+from edgekit.metrics import Metric, computed
+from edgekit.models import Preprocessing, WeightsPolicy, build_model, get_model_info, parse_weights
+from edgekit.onnx_io import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, save_onnx
+from edgekit.passes import Artifact, ExportOnnx, StaticInt8, get_pass
+from edgekit.passes._torch_util import example_input
+from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
+from edgekit.passes.quantize_static import DEFAULT_CALIBRATION_COUNT, QuantOptions
+from edgekit.recipes import Recipe, RecipeStep, get_recipe
+from edgekit.verify import Evaluated, ProbeInputs, guarded_int8, random_inputs, tolerance_for, verify_step
+from edgekit.verify.final import FinalCheck, check_written
+
+DEFAULT_OUT_ROOT = Path("edgekit-out")
+# Held-out images for int8/pruning fidelity: 16 keeps the check ~1 s on resnet18 (one image = 6%).
+FIDELITY_IMAGE_COUNT = 16
+# Generated held-out images use a seed other than the calibration images' (0).
+HELDOUT_SEED = 1
+# Fewer held-out images than this make agreement meaningless: fall back to calibration images.
+MIN_HELDOUT_IMAGES = 4
+Verdict = Literal["passed", "failed", "unverified"]
+
+
+class ExportOptions(BaseModel):
+    """Caller overrides for every ``export_onnx`` step of a recipe."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    opset: int = Field(DEFAULT_OPSET, ge=MIN_EXPORT_OPSET, le=MAX_EXPORT_OPSET)
+    dynamic_batch: bool = Field(True, description="False: static batch 1 (targets without dynamic shapes)")
+
+
+class OptimizeResult(BaseModel):
+    """What ``optimize`` wrote and how it was judged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    out_dir: Path
+    artifact_path: Path | None = Field(description="None when verification failed (nothing shippable written)")
+    manifest_path: Path
+    verdict: Verdict
+    manifest: Manifest
+    report: list[str] = Field(description="the one-screen report, line by line")
+
+    def require_passed(self) -> None:
+        """Raise unless the variant passed (or was explicitly left unverified).
+
+        Raises:
+            VerificationError: the variant failed verification.
+        """
+        if self.verdict == "failed":
+            lineage = self.manifest.lineage
+            failed = [e.pass_name for e in lineage if e.verification and e.verification.status == "failed"]
+            where = f" at {', '.join(failed)}" if failed else f" ({self.manifest.final_check.detail})"
+            raise VerificationError(
+                f"{self.manifest.model} {self.manifest.recipe} failed verification{where}; see {self.manifest_path}"
+            )
+
+
+@dataclass(frozen=True)
+class SourceModel:
+    """A float classifier module and what is known about it."""
+
+    name: str
+    module: Any
+    preprocessing: Preprocessing
+    weights: str = "custom"
+    accuracy_meaningful: bool = False
+    labels: LabelsRecord | None = None
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Caller overrides applied to the recipe's steps."""
+
+    export: ExportOptions | None = None
+    quant: QuantOptions | None = None
+    calib_dir: Path | None = None
+    calib_count: int | None = None
+
+    def config_for(self, step: RecipeStep) -> dict[str, Any]:
+        """The step's recipe config with the overrides that concern its pass."""
+        config = dict(step.config)
+        if step.pass_name == ExportOnnx.name and self.export is not None:
+            config.update(self.export.model_dump())
+        if step.pass_name == StaticInt8.name:
+            config.update(self.quant.model_dump() if self.quant is not None else {})
+            config.update({"calibration_dir": self.calib_dir} if self.calib_dir is not None else {})
+            config.update({"calibration_count": self.calib_count} if self.calib_count is not None else {})
+        return config
+
+
+def optimize(
+    model_name: str,
+    recipe: str = "fp32",
+    weights: WeightsPolicy | str = "none",
+    calib_dir: Path | None = None,
+    out_dir: Path | None = None,
+    *,
+    calib_count: int | None = None,
+    export: ExportOptions | None = None,
+    quant: QuantOptions | None = None,
+    verify: bool = True,
+) -> OptimizeResult:
+    """Build ``model_name`` and produce the ``recipe`` variant in ``out_dir``.
+
+    Args:
+        model_name: a registry model (see ``edgekit models``).
+        recipe: a recipe name (see ``edgekit recipes``).
+        weights: ``imagenet``, ``none`` (seeded random init: fidelity only) or a checkpoint path.
+        calib_dir: images for int8 calibration and held-out fidelity; None = generated images.
+        out_dir: output folder (default ``./edgekit-out/<model>-<recipe>``), replaced atomically.
+        calib_count: calibration images (default 32).
+        export: opset / static-batch overrides for the export step.
+        quant: int8 format overrides (activation/weight types, symmetry, per-channel, calibrator).
+        verify: False skips every check; the manifest then says ``unverified``.
+
+    Raises:
+        UnknownNameError: unknown model or recipe.
+        BadInputError: the output path is a file, the calibration folder has no readable image.
+        WeightsUnavailableError: ImageNet weights requested offline.
+    """
+    plan = get_recipe(recipe)
+    info = get_model_info(model_name)
+    target = resolve_out_dir(out_dir, model_name, plan.name)
+    policy = parse_weights(weights) if isinstance(weights, str) else weights
+    overrides = Overrides(export, quant, Path(calib_dir) if calib_dir else None, calib_count)
+    inputs = probe_inputs(info.preprocessing, info.input_shape, overrides)  # a bad --calib fails here, early
+    source = SourceModel(
+        name=model_name, module=build_model(model_name, policy), preprocessing=info.preprocessing,
+        weights=str(policy), accuracy_meaningful=policy.accuracy_meaningful,
+        labels=_registry_labels(model_name, info.num_classes, info.weights_name),
+    )  # fmt: skip
+    return _optimize(source, plan, target, overrides, inputs, verify)
+
+
+def optimize_module(
+    source: SourceModel,
+    recipe: str | Recipe,
+    out_dir: Path,
+    *,
+    overrides: Overrides | None = None,
+    verify: bool = True,
+) -> OptimizeResult:
+    """Produce a recipe variant of any float classifier module (same checks as :func:`optimize`)."""
+    plan = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    overrides = overrides or Overrides()
+    target = resolve_out_dir(out_dir, source.name, plan.name)
+    side = source.preprocessing.crop_px
+    inputs = probe_inputs(source.preprocessing, (1, 3, side, side), overrides)
+    return _optimize(source, plan, target, overrides, inputs, verify)
+
+
+def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overrides,
+              inputs: ProbeInputs, verify: bool) -> OptimizeResult:  # fmt: skip
+    side = source.preprocessing.crop_px
+    root = Artifact(kind="torch", model=source.module, input_shape=(1, 3, side, side),
+                    preprocessing=source.preprocessing)  # fmt: skip
+    chain = run_chain(root, plan, overrides, inputs, verify)
+    return write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc))
+
+
+@dataclass
+class Chain:
+    """The outcome of running a recipe's passes in memory."""
+
+    root: Evaluated
+    final: Evaluated
+    lineage: list[LineageEntry]
+    verdict: Verdict
+
+
+def run_chain(root: Artifact, plan: Recipe, overrides: Overrides, inputs: ProbeInputs, verify: bool) -> Chain:
+    """Run every pass of ``plan``; verify each against its parent; stop at the first failure."""
+    start = current = Evaluated(root, inputs)
+    lineage: list[LineageEntry] = []
+    for step in plan.steps:
+        handler = get_pass(step.pass_name)
+        config = handler.parse_config(overrides.config_for(step))
+        guard = verdict = None
+        if verify and isinstance(handler, StaticInt8):
+            result, verdict, guard = guarded_int8(current, config)
+            config = handler.parse_config(guard.final_config)
+            child = Evaluated(result.artifact, inputs)
+        else:
+            result = handler.run(current.artifact, config)
+            child = Evaluated(result.artifact, inputs)
+            verdict = verify_step(handler.name, handler.capabilities.parity, current, child) if verify else None
+        lineage.append(LineageEntry(pass_name=handler.name, config=config.model_dump(mode="json"),
+                                    report=result.report, verification=verdict, guard=guard))  # fmt: skip
+        current = child
+        if verdict is not None and verdict.status == "failed":
+            return Chain(start, current, lineage, "failed")
+    return Chain(start, current, lineage, "passed" if verify else "unverified")
+
+
+def resolve_out_dir(out_dir: Path | str | None, model: str, recipe: str) -> Path:
+    """The output folder, refusing paths that would clobber a file or someone else's folder.
+
+    Raises:
+        BadInputError: the path (or a parent) is a file, or a non-empty folder without a manifest.
+    """
+    target = Path(out_dir) if out_dir else DEFAULT_OUT_ROOT / f"{model}-{recipe}"
+    for path in (target, *target.parents):
+        if path.exists() and not path.is_dir():
+            raise BadInputError(f"output path {target} is not usable: {path} is a file; give a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST_NAME).is_file():
+        raise BadInputError(
+            f"output folder {target} is not empty and holds no edgekit {MANIFEST_NAME}; refusing to replace it"
+        )
+    return target
+
+
+def probe_inputs(prep: Preprocessing, shape: tuple[int, ...], overrides: Overrides) -> ProbeInputs:
+    """Random inputs for elementwise parity and held-out images for int8/pruning fidelity.
+
+    Raises:
+        BadInputError: the calibration folder is missing or holds no readable image.
+    """
+    if overrides.calib_dir is None:
+        images = generated_images(FIDELITY_IMAGE_COUNT, prep, seed=HELDOUT_SEED).pixels
+        label = f"{len(images)} generated held-out images (seed {HELDOUT_SEED}; calibration uses seed 0)"
+        return ProbeInputs(random=random_inputs(shape), images=images, images_label=label)
+    count = overrides.calib_count or DEFAULT_CALIBRATION_COUNT
+    batch = load_images(overrides.calib_dir, prep, limit=count + FIDELITY_IMAGE_COUNT)
+    held_out = batch.pixels[count:]
+    if len(held_out) >= MIN_HELDOUT_IMAGES:
+        label = f"{len(held_out)} held-out images of {overrides.calib_dir} (after the {count} calibration images)"
+        return ProbeInputs(random=random_inputs(shape), images=held_out, images_label=label)
+    images = batch.pixels[:FIDELITY_IMAGE_COUNT]
+    label = f"{len(images)} calibration images of {overrides.calib_dir} (too few for a held-out set: optimistic)"
+    return ProbeInputs(random=random_inputs(shape), images=images, images_label=label)
+
+
+def _registry_labels(name: str, count: int, weights_name: str) -> LabelsRecord:
+    from edgekit.models._registry import categories
+
+    return labels_record(categories(name), count, f"torchvision {weights_name} categories")
+
+
+_PRECISION_ORDER = ("fp32", "fp16", "int8")  # parity kinds from strict to loose ("lossy" is not a tolerance)
+
+
+def write_variant(source: SourceModel, plan: Recipe, chain: Chain, target: Path, inputs: ProbeInputs,
+                  created_at: datetime | None = None) -> OptimizeResult:  # fmt: skip
+    """Serialize the chain's artifact with its metadata, check the written file, write the manifest.
+
+    Everything goes into a temporary folder first, swapped into ``target`` only when complete.
+    A variant that failed verification gets a manifest but no artifact file.
+    """
+    artifact = chain.final.artifact
+    labels = source.labels or labels_record(None, int(chain.root.outputs("images").shape[1]), "class indices")
+    lineage_meta = [{"pass": e.pass_name, "config": e.config} for e in chain.lineage]
+    metadata = artifact_metadata(source.preprocessing, labels, lineage_meta,
+                                 {"model": source.name, "recipe": plan.name, "weights": source.weights})  # fmt: skip
+    file_format: Literal["onnx", "torchscript"] = "onnx" if artifact.kind == "onnx" else "torchscript"
+    name = f"{source.name}-{plan.name}{'.onnx' if file_format == 'onnx' else '.pt'}"
+    record, metrics, final = None, [], FinalCheck(status="skipped", detail="not written: verification failed")
+    with atomic_dir(target) as folder:
+        if chain.verdict != "failed":
+            path = folder / name
+            _write_artifact(artifact, path, metadata)
+            record = ArtifactRecord(file=name, format=file_format, sha256=sha256_file(path), bytes=path.stat().st_size)
+            final = _final_check(chain, path, file_format, inputs, plan)
+            metrics = _file_metrics(path, file_format)
+            if final.status == "failed":
+                path.unlink()
+                record = None
+        manifest = Manifest(
+            model=source.name, recipe=plan.name, weights=source.weights,
+            accuracy_meaningful=source.accuracy_meaningful,
+            verdict="failed" if final.status == "failed" else chain.verdict, artifact=record,
+            input=_spec(artifact, "input"), output=_spec(artifact, "output", labels.count),
+            preprocessing=source.preprocessing, labels=labels, lineage=chain.lineage,
+            verification_inputs={"random": inputs.random_label, "images": inputs.images_label},
+            end_to_end=_end_to_end(chain), final_check=final, metrics=metrics,
+            notes=_notes(source, chain), tool_versions=tool_versions(), created_at=created_at,
+        )  # fmt: skip
+        write_json_atomic(folder / MANIFEST_NAME, manifest.model_dump(mode="json"))
+    return OptimizeResult(
+        out_dir=target, artifact_path=target / name if record else None, manifest_path=target / MANIFEST_NAME,
+        verdict=manifest.verdict, manifest=manifest, report=render_report(manifest, target),
+    )  # fmt: skip
+
+
+def _write_artifact(artifact: Artifact, path: Path, metadata: dict[str, str]) -> None:
+    if artifact.kind == "onnx":
+        save_onnx(stamp_onnx(artifact.model, metadata), path)
+        return
+    data = torchscript_bytes(artifact.model, example_input(artifact.input_shape), metadata)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _final_check(chain: Chain, path: Path, file_format: Literal["onnx", "torchscript"],
+                 inputs: ProbeInputs, plan: Recipe) -> FinalCheck:  # fmt: skip
+    if chain.verdict == "unverified":
+        return FinalCheck(status="skipped", detail="verification skipped (--no-verify)")
+    kinds = [get_pass(name).capabilities.parity for name in plan.pass_names]
+    loosest = max((k for k in kinds if k in _PRECISION_ORDER), key=_PRECISION_ORDER.index, default="fp32")
+    return check_written(path, file_format, inputs.images, chain.final.outputs("images"), tolerance_for(loosest))
+
+
+def _file_metrics(path: Path, file_format: str) -> list[Metric]:
+    method = f"{ANALYZER} over sha256:{sha256_file(path)[:12]} ({path.name})"
+    size = computed("file_mb", path.stat().st_size / 2**20, "MiB", method)
+    if file_format != "onnx":
+        return [size]
+    return [*analyze_onnx(path, source=path.name).metrics(), size]
+
+
+def _spec(artifact: Artifact, which: Literal["input", "output"], classes: int = 0) -> TensorSpec:
+    if artifact.kind == "onnx":
+        value = (artifact.model.graph.input if which == "input" else artifact.model.graph.output)[0]
+        dims = value.type.tensor_type.shape.dim
+        shape: list[int | str] = [d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in dims]
+        dtype = onnx.TensorProto.DataType.Name(value.type.tensor_type.elem_type).lower()
+        return TensorSpec(name=value.name, shape=shape, dtype=dtype)
+    shape = ["batch", *artifact.input_shape[1:]] if which == "input" else ["batch", classes]
+    return TensorSpec(name=INPUT_NAME if which == "input" else OUTPUT_NAME, shape=shape, dtype="float")
+
+
+def _end_to_end(chain: Chain) -> Fidelity | None:
+    if chain.verdict == "unverified":
+        return None
+    return fidelity(chain.root.outputs("images"), chain.final.outputs("images"))
+
+
+def _notes(source: SourceModel, chain: Chain) -> list[str]:
+    notes = [] if source.accuracy_meaningful else [
+        f"weights {source.weights}: random init, so no accuracy is meaningful; fidelity figures compare "
+        "outputs with the parent model on the listed inputs only"
+    ]  # fmt: skip
+    return notes + [f"{e.pass_name}: {note}" for e in chain.lineage for note in e.report.notes]
+
+
+def render_report(manifest: Manifest, out_dir: Path) -> list[str]:
+    """The one-screen plain-text report of a manifest."""
+    lines = [f"{manifest.model} · recipe {manifest.recipe} · weights {manifest.weights}"]
+    if manifest.artifact:
+        lines.append(f"artifact  {out_dir / manifest.artifact.file}  {manifest.artifact.bytes / 2**20:.2f} MiB  "
+                     f"sha256 {manifest.artifact.sha256[:16]}")  # fmt: skip
+    figures = {m.name: m for m in manifest.metrics}
+    if "macs_giga" in figures:
+        params, gmacs, peak = (figures[k].value for k in ("params", "macs_giga", "peak_activation_mb"))
+        lines.append(f"graph     {params / 1e6:.3f} M params · {gmacs:.3f} GMAC · peak activations {peak:.2f} MiB "
+                     "(computed)")  # fmt: skip
+    lines.append("steps")
+    for entry in manifest.lineage:
+        verdict = entry.verification
+        status = verdict.status if verdict else "unverified"
+        detail = f"{verdict.detail} [{verdict.tolerance.name}]" if verdict else ""
+        lines.append(f"  {entry.pass_name:<20} {status:<10} {detail}")
+        if entry.guard:
+            lines.append(f"  {'':<20} {'':<10} {entry.guard.summary()}")
+    lines += [f"  · {note}" for note in manifest.notes]
+    for key, label in manifest.verification_inputs.items():
+        lines.append(f"inputs    {key}: {label}")
+    if manifest.end_to_end:
+        e2e = manifest.end_to_end
+        lines.append(f"vs float  top-1 agreement {e2e.top1_agreement:.3f}, cosine {e2e.cosine_mean:.4f} "
+                     f"(images above; fidelity, not accuracy)")  # fmt: skip
+    lines.append(f"deployed  {manifest.final_check.status}: {manifest.final_check.detail}")
+    lines.append(f"verdict   {manifest.verdict.upper()}   manifest {out_dir / MANIFEST_NAME}")
+    return lines

@@ -1,0 +1,61 @@
+"""Verification of every transform: structure, onnxruntime load, parity under named tolerances."""
+
+from edgekit.verify.checks import (
+    PARITY_RANDOM_COUNT,
+    PARITY_RANDOM_SEED,
+    Evaluated,
+    ProbeInputs,
+    StepVerdict,
+    input_set_for,
+    outputs_of,
+    random_inputs,
+    structural_check,
+    verify_step,
+)
+from edgekit.verify.final import FinalCheck, check_written
+from edgekit.verify.guard import LADDER, GuardAttempt, GuardOutcome, guarded_int8
+from edgekit.verify.tolerances import (
+    DECISIVE_MARGIN,
+    FP16_MAX_RELATIVE_ERROR,
+    FP32_MAX_RELATIVE_ERROR,
+    INT8_MIN_COSINE,
+    INT8_MIN_TOP1_AGREEMENT,
+    MIN_DECISIVE_SAMPLES,
+    TOLERANCES,
+    DecisiveAgreement,
+    Judgement,
+    Tolerance,
+    decisive_agreement,
+    tolerance_for,
+)
+
+__all__ = [
+    "DECISIVE_MARGIN",
+    "MIN_DECISIVE_SAMPLES",
+    "DecisiveAgreement",
+    "FinalCheck",
+    "Judgement",
+    "check_written",
+    "decisive_agreement",
+    "FP16_MAX_RELATIVE_ERROR",
+    "FP32_MAX_RELATIVE_ERROR",
+    "INT8_MIN_COSINE",
+    "INT8_MIN_TOP1_AGREEMENT",
+    "LADDER",
+    "PARITY_RANDOM_COUNT",
+    "PARITY_RANDOM_SEED",
+    "TOLERANCES",
+    "Evaluated",
+    "GuardAttempt",
+    "GuardOutcome",
+    "ProbeInputs",
+    "StepVerdict",
+    "Tolerance",
+    "guarded_int8",
+    "input_set_for",
+    "outputs_of",
+    "random_inputs",
+    "structural_check",
+    "tolerance_for",
+    "verify_step",
+]

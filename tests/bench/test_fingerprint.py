@@ -1,0 +1,42 @@
+"""The host fingerprint: what it records, that its id is stable, and the GPU probe."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from edgekit.bench import fingerprint
+from edgekit.bench import host as fingerprint_module
+
+
+def test_fingerprint_records_host_and_versions() -> None:
+    fp = fingerprint()
+    assert fp.logical_cores >= fp.usable_cores >= 1
+    assert fp.cpu_model
+    assert fp.tool_versions["onnxruntime"]
+    assert fp.tool_versions["numpy"]
+    assert fp.tool_versions["edgekit"]
+    assert re.fullmatch(r"[a-z0-9-]+-\d+cpu-[0-9a-f]{10}", fp.id)
+
+
+def test_id_is_stable_and_changes_with_versions() -> None:
+    fp = fingerprint()
+    assert fp.model_copy().id == fp.id
+    upgraded = fp.model_copy(update={"tool_versions": fp.tool_versions | {"onnxruntime": "99.0"}})
+    assert upgraded.id != fp.id
+
+
+def test_gpu_name_from_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'NVIDIA H100 80GB HBM3'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert fingerprint_module._gpu_name() == "NVIDIA H100 80GB HBM3"
+
+
+def test_gpu_name_none_without_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert fingerprint_module._gpu_name() is None
