@@ -2,8 +2,9 @@
 
 Columns: latency ms/image at batch 1 (p50) and at a larger batch, p90 at batch 1, throughput,
 peak RSS, top-1 (published without data, measured with ``data``), ONNX size, GMACs, params,
-and for non-fp32 variants label-free fidelity against fp32. Variants come from a registry
-(:func:`register_variant`); only ``fp32`` is built in — optimization recipes plug in there.
+and for non-fp32 variants label-free fidelity against fp32. Variants are the registered ones
+(:func:`register_variant`; ``fp32`` is built in) plus every optimization recipe that yields ONNX.
+``targets`` adds rows that time the files a vendor toolchain converted (OpenVINO IR, ncnn).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from edgekit.bench._artifacts import fp32_onnx
+from edgekit.bench import _targets
+from edgekit.bench._artifacts import fp32_onnx, recipe_onnx
 from edgekit.bench.cached import bench_cached
 from edgekit.bench.host import HostFingerprint, fingerprint, usable_cores
 from edgekit.bench.run import BenchConfig, BenchResult, BenchSpec
@@ -48,8 +50,18 @@ def register_variant(name: str) -> Callable[[VariantBuilder], VariantBuilder]:
 
 
 def list_variants() -> list[str]:
-    """Registered variant names."""
-    return sorted(_VARIANTS)
+    """Variant names: the registered ones plus every optimization recipe that yields ONNX."""
+    from edgekit.recipes import get_recipe, list_recipes
+
+    recipes = [r for r in list_recipes() if get_recipe(r).output_kind == "onnx"]
+    return sorted(set(_VARIANTS) | set(recipes))
+
+
+def variant_builder(name: str) -> VariantBuilder:
+    """The builder of a variant: a registered one, else the recipe's verified, cached artifact."""
+    if name in _VARIANTS:
+        return _VARIANTS[name]
+    return lambda model, weights: recipe_onnx(model, name, weights)
 
 
 @register_variant("fp32")
@@ -65,6 +77,7 @@ class CompareConfig(BaseModel):
     models: list[str] = Field(min_length=1)
     variants: list[str] = Field(default_factory=lambda: ["fp32"], min_length=1)
     runtimes: list[str] | None = Field(None, description="runner names; None = every available one on device")
+    targets: list[str] = Field(default_factory=list, description="vendor targets whose converted artifacts to time")
     device: Device = "cpu"
     large_batch: int = Field(LARGE_BATCH, ge=2, description="the larger batch of the seed's table")
     threads: int = Field(default_factory=usable_cores, ge=1)
@@ -78,7 +91,7 @@ class CompareConfig(BaseModel):
     @field_validator("variants")
     @classmethod
     def _known_variants(cls, variants: list[str]) -> list[str]:
-        unknown = [v for v in variants if v not in _VARIANTS]
+        unknown = [v for v in variants if v not in list_variants()]
         if unknown:
             raise ValueError(f"unknown variant(s) {unknown}; available: {', '.join(list_variants())}")
         return variants
@@ -135,21 +148,31 @@ def _rows_to_run(config: CompareConfig) -> tuple[list[tuple[str, str, str]], lis
                     skipped.append(f"{model}/{variant}/{runtime}: {runtime} does not load ONNX files")
                 else:
                     rows.append((model, variant, runtime))
+            rows.extend((model, variant, _targets.row_label(t)) for t in config.targets)
     return rows, skipped
 
 
+def _timed_source(row: tuple[str, str, str], artifacts: dict[tuple[str, str], Path],
+                  target_files: dict[tuple[str, str, str], Path],
+                  config: CompareConfig) -> tuple[str, ModelSource | ArtifactSource]:  # fmt: skip
+    """The runner and what it loads for one row: a registry model, a variant ONNX, or a target's files."""
+    model, variant, runtime = row
+    for target in config.targets:
+        if runtime == _targets.row_label(target):
+            return _targets.runner_for(target), ArtifactSource(path=target_files[row])
+    if get_runner(runtime).builds_models:
+        return runtime, ModelSource(name=model, weights=config.weights)
+    return runtime, ArtifactSource(path=artifacts[model, variant])
+
+
 def _specs(rows: list[tuple[str, str, str]], artifacts: dict[tuple[str, str], Path],
-           config: CompareConfig) -> list[BenchSpec]:  # fmt: skip
+           target_files: dict[tuple[str, str, str], Path], config: CompareConfig) -> list[BenchSpec]:  # fmt: skip
     specs = []
-    for model, variant, runtime in rows:
-        source: ModelSource | ArtifactSource
-        if get_runner(runtime).builds_models:
-            source = ModelSource(name=model, weights=config.weights)
-        else:
-            source = ArtifactSource(path=artifacts[model, variant])
+    for row in rows:
+        runner, source = _timed_source(row, artifacts, target_files, config)
         for batch in (1, config.large_batch):
-            specs.append(BenchSpec(source=source, runtime=runtime, batch=batch, threads=config.threads,
-                                   model=model, variant=variant))  # fmt: skip
+            specs.append(BenchSpec(source=source, runtime=runner, batch=batch, threads=config.threads,
+                                   model=row[0], variant=row[1]))  # fmt: skip
     return specs
 
 
@@ -181,12 +204,16 @@ def compare(
     from edgekit.bench import _columns
 
     _check_runtimes(config)
+    _targets.check_targets(config.targets)
     rows, skipped = _rows_to_run(config)
     if not rows:
         raise BadInputError("nothing to compare: " + "; ".join(skipped))
     data = _columns.load_data(config)  # before measuring: bad data fails fast
-    artifacts = {(m, v): _VARIANTS[v](m, config.weights) for m, v, _ in rows}
-    specs = _specs(rows, artifacts, config)
+    artifacts = {(m, v): variant_builder(v)(m, config.weights) for m, v, _ in rows}
+    target_files, untimeable = _targets.resolve_target_rows(rows, config.targets, config.weights)
+    skipped += untimeable
+    rows = [r for r in rows if r in target_files or r[2] not in {_targets.row_label(t) for t in config.targets}]
+    specs = _specs(rows, artifacts, target_files, config)
     done = [0]
 
     def _tick(result: BenchResult, cached: bool) -> None:

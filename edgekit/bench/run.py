@@ -31,6 +31,12 @@ CONTENTION_MARGIN = 0.5
 PROTOCOL = "edgekit.bench@1"  # bump when the measurement method changes; part of the config hash
 
 
+# On shared and virtual hosts throughput drifts over seconds (neighbours, steal, frequency):
+# 2 s windows gave run-to-run p50 CVs of 5-30 % on this project's 2-core VM, 5 s windows ~2 %.
+# The median of a 5 s window ignores slow bursts shorter than half of it.
+DEFAULT_MIN_SECONDS = 5.0
+
+
 class BenchConfig(BaseModel):
     """How long and how often to measure."""
 
@@ -38,7 +44,7 @@ class BenchConfig(BaseModel):
 
     warmup: int = Field(10, ge=0, description="untimed iterations first")
     min_iters: int = Field(30, ge=1, description="at least this many timed iterations")
-    min_seconds: float = Field(2.0, ge=0, description="and at least this much timed wall time")
+    min_seconds: float = Field(DEFAULT_MIN_SECONDS, ge=0, description="and at least this much timed wall time")
     isolate: bool = Field(True, description="one child process per cell (needed for peak RSS)")
     timeout_s: float = Field(900.0, gt=0, description="a child process is killed after this long")
 
@@ -123,7 +129,13 @@ def source_identity(source: ModelSource | ArtifactSource) -> dict[str, object]:
     """What identifies the measured bytes: model + weights + size, or the file's digest."""
     if isinstance(source, ModelSource):
         return {"model": source.name, "weights": source.weights, "input_px": source.input_px}
-    return {"sha256": sha256_file(Path(source.path)), "input_px": source.input_px}
+    path = Path(source.path)
+    # OpenVINO IR (.xml) and ncnn (.param) keep their weights in a sibling .bin; ONNX may keep
+    # external data beside it: the weights are part of what is measured.
+    companions = [p for p in (path.with_suffix(".bin"), path.with_name(path.name + ".data")) if p.is_file()]
+    return {
+        "sha256": sha256_file(path), "companions": [sha256_file(p) for p in companions], "input_px": source.input_px,
+    }  # fmt: skip
 
 
 def config_hash(spec: BenchSpec, config: BenchConfig) -> str:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
+from edgekit.bench.run import DEFAULT_MIN_SECONDS
 from edgekit.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def bench(
     input_size: Annotated[int | None, typer.Option("--input-size", help="input side in px")] = None,
     warmup: Annotated[int, typer.Option(help="untimed iterations first")] = 10,
     min_iters: Annotated[int, typer.Option(help="at least this many timed iterations")] = 30,
-    min_seconds: Annotated[float, typer.Option(help="and at least this many seconds")] = 2.0,
+    min_seconds: Annotated[float, typer.Option(help="and at least this many seconds")] = DEFAULT_MIN_SECONDS,
     data: Annotated[Path | None, typer.Option(help="labelled image folder for top-1/top-5 of registry models "
                                               "(sorted class folders = output indices)")] = None,
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,

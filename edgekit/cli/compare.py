@@ -22,9 +22,12 @@ DEFAULT_OUT = Path("edgekit-report")
 @guarded
 def compare(
     models: Annotated[list[str], typer.Argument(help="registry model names, e.g. resnet18 mobilenet_v2")],
-    variant: Annotated[list[str] | None, typer.Option("--variant", help="variants (default fp32)")] = None,
+    variant: Annotated[list[str] | None, typer.Option("--variant", help="variants: fp32 or recipes, e.g. "
+                       "fp32,int8,pruned30 (default fp32)")] = None,
     runtime: Annotated[list[str] | None, typer.Option("--runtime", "-r", help="runner or family; default: all "
                        "available on the device")] = None,
+    targets: Annotated[list[str] | None, typer.Option("--targets", help="also time vendor-converted artifacts: "
+                       "openvino-cpu (IR), ncnn, onnxruntime-cpu")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     batch: Annotated[int, typer.Option(help="the larger batch size (batch 1 is always measured)")] = 8,
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
@@ -45,7 +48,7 @@ def compare(
     from edgekit.report import write_report
 
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
-                             bench_config(warmup, min_iters, min_seconds), fresh)  # fmt: skip
+                             bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
     with LazyProgress("compare") as progress:
         result = run_compare(config, on_progress=progress.advance)
     files = write_report(result, out)
@@ -58,7 +61,8 @@ def compare(
 
 def _compare_config(models: list[str], variant: list[str] | None, runtime: list[str] | None, device: str,
                     batch: int, threads: int | None, weights: str, data: Path | None, limit: int | None,
-                    per_class: int | None, bench: BenchConfig, fresh: bool) -> CompareConfig:  # fmt: skip
+                    per_class: int | None, bench: BenchConfig, fresh: bool,
+                    targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
 
     from edgekit.bench.compare import CompareConfig
@@ -75,7 +79,7 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
         return CompareConfig(
             models=models, variants=split_csv(variant) or ["fp32"], runtimes=runtimes, device=device,
             large_batch=large, threads=threads or usable_cores(), weights=weights, data=data, limit=limit,
-            per_class=per_class, bench=bench, fresh=fresh,
+            per_class=per_class, bench=bench, fresh=fresh, targets=targets,
         )  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]

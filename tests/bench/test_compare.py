@@ -86,8 +86,49 @@ def test_variants_get_fidelity_and_torch_skips_them(store: ResultsStore, copy_va
 
 
 def test_unknown_variant_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unknown variant\(s\) \['int8'\]; available: fp32"):
-        CompareConfig(models=[MODEL], variants=["int8"])
+    with pytest.raises(ValueError, match=r"unknown variant\(s\) \['int9'\]; available: fp16, fp32, int8, "):
+        CompareConfig(models=[MODEL], variants=["int9"])
+
+
+def test_recipes_are_variants_except_torch_only_ones() -> None:
+    variants = list_variants()
+    assert {"fp32", "fp16", "int8", "pruned30", "pruned30-int8", "seed-l1", "ort-dynamic"} <= set(variants)
+    assert "seed-dynamic" not in variants  # a TorchScript artifact: no ONNX runtime can time it
+
+
+def test_recipe_variant_is_built_verified_and_timed(store: ResultsStore) -> None:
+    # setup
+    config = CompareConfig(models=[MODEL], variants=["int8"], runtimes=["onnxruntime-cpu"], threads=1, bench=QUICK)
+    # execute
+    (row,) = compare(config, store=store).rows
+    # assert: the int8 recipe's QDQ file (about a quarter of the fp32 size) with its fidelity vs fp32
+    assert (row.variant, row.runtime) == ("int8", "onnxruntime-cpu")
+    assert row.cells["size_mb"].value < 0.35 * 4.7
+    assert row.cells["cosine_mean"].value > 0.98
+    assert round(row.cells["macs_giga"].value, 3) == 0.349  # quantization keeps the MACs
+
+
+@pytest.mark.vendor_openvino
+@pytest.mark.vendor_ncnn
+def test_target_rows_time_the_converted_files(store: ResultsStore) -> None:
+    pytest.importorskip("openvino", reason="needs the openvino extra")
+    pytest.importorskip("ncnn", reason="needs the ncnn extra")
+    config = CompareConfig(models=[MODEL], variants=["fp32", "int8"], runtimes=["onnxruntime-cpu"],
+                           targets=["openvino-cpu", "ncnn"], threads=1, bench=QUICK)  # fmt: skip
+    result = compare(config, store=store)
+    assert [(r.variant, r.runtime) for r in result.rows] == [
+        ("fp32", "onnxruntime-cpu"), ("fp32", "openvino-cpu export"), ("fp32", "ncnn export"),
+        ("int8", "onnxruntime-cpu"), ("int8", "openvino-cpu export"),
+    ]  # fmt: skip
+    assert result.skipped == [
+        f"{MODEL}/int8/ncnn export: ncnn converts int8 on the user's side; only its fp32 parent runs here"
+    ]
+    assert all(r.cells["latency_ms_per_image_b1"].provenance.kind == "measured" for r in result.rows)
+
+
+def test_targets_that_cannot_run_here_are_refused() -> None:
+    with pytest.raises(BadInputError, match="target tensorrt cannot be converted and timed here"):
+        compare(CompareConfig(models=[MODEL], targets=["tensorrt"], runtimes=["onnxruntime-cpu"]))
 
 
 def test_measured_accuracy_with_random_weights_is_flagged(store: ResultsStore, tmp_path: Path) -> None:

@@ -1,0 +1,101 @@
+"""Vendor-target artifacts for ``compare --targets``: exported and verified through
+:mod:`edgekit.targets`, then timed with the runner that loads the converted files."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from edgekit.errors import BadInputError
+
+# Target → (bench runner that times its converted artifact, file the runner loads).
+TARGET_RUNNERS: dict[str, tuple[str, str]] = {
+    "onnxruntime-cpu": ("onnxruntime-cpu", ".onnx"),
+    "openvino-cpu": ("openvino-cpu", ".xml"),
+    "ncnn": ("ncnn-cpu", ".param"),
+}
+_TOOLS = ("torch", "onnxruntime", "openvino", "ncnn", "pnnx")
+
+
+def check_targets(targets: list[str]) -> list[str]:
+    """Validate ``--targets``: known ids that this machine can convert and time.
+
+    Raises:
+        UnknownNameError: not a target id.
+        BadInputError: a target whose toolchain cannot run here.
+    """
+    from edgekit.targets import get_target
+
+    for target in targets:
+        get_target(target)
+        if target not in TARGET_RUNNERS:
+            timeable = ", ".join(TARGET_RUNNERS)
+            raise BadInputError(f"target {target} cannot be converted and timed here; timeable targets: {timeable}")
+    return targets
+
+
+def row_label(target: str) -> str:
+    """The runtime column of a target row, e.g. ``ncnn export``."""
+    return f"{target} export"
+
+
+def runner_for(target: str) -> str:
+    """The bench runner that times ``target``'s artifact."""
+    return TARGET_RUNNERS[target][0]
+
+
+def _tools_tag() -> str:
+    parts = []
+    for tool in _TOOLS:
+        try:
+            parts.append(f"{tool}{version(tool)}")
+        except PackageNotFoundError:
+            continue
+    return "-".join(parts)
+
+
+def target_artifact(model: str, variant: str, target: str, weights: str) -> tuple[Path | None, str | None]:
+    """The converted, verified artifact ``target`` runs for (model, variant), cached on disk.
+
+    The export goes through :func:`edgekit.targets.export_for_target` (pre-flight, conversion,
+    parity against fp32); a failed export raises and is never timed.
+
+    Returns:
+        ``(path, None)``, or ``(None, reason)`` when the files converted here are not the
+        variant (e.g. ncnn int8 is quantized by the user's own ncnn tools from calibration
+        files, so timing the fp32 conversion under the int8 name would mislead).
+    """
+    from edgekit.bench._artifacts import weights_tag
+    from edgekit.paths import cache_dir
+    from edgekit.targets import export_for_target
+    from edgekit.targets.export import ExportManifest
+
+    folder = cache_dir("target-exports") / f"{model}-{weights_tag(weights)}-{variant}-{target}-{_tools_tag()}"
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        export_for_target(model, target, variant, folder, weights=weights)
+    manifest = ExportManifest.model_validate_json(manifest_path.read_text())
+    converted = manifest.verification.converted_precision
+    if converted != manifest.precision:
+        return None, f"{target} converts {manifest.precision} on the user's side; only its {converted} parent runs here"
+    suffix = TARGET_RUNNERS[target][1]
+    if suffix == ".onnx":
+        return folder / manifest.artifact, None
+    (loaded,) = [f.path for f in manifest.files if f.path.endswith(suffix)]
+    return folder / loaded, None
+
+
+def resolve_target_rows(rows: list[tuple[str, str, str]], targets: list[str],
+                        weights: str) -> tuple[dict[tuple[str, str, str], Path], list[str]]:  # fmt: skip
+    """Export every target row's artifact; returns {row: file} and the rows that cannot be timed, with why."""
+    labels = {row_label(t): t for t in targets}
+    files, skipped = {}, []
+    for model, variant, runtime in rows:
+        if runtime not in labels:
+            continue
+        path, reason = target_artifact(model, variant, labels[runtime], weights)
+        if path is None:
+            skipped.append(f"{model}/{variant}/{runtime}: {reason}")
+        else:
+            files[model, variant, runtime] = path
+    return files, skipped
