@@ -88,8 +88,8 @@ def _torch_fn(model: str, artifact: Path | None, threads: int) -> Callable[[], o
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated; the seed's file is TorchScript
         # The float baseline is traced too, so the ratio shows quantization, not TorchScript vs eager.
-        module = torch.jit.trace(build_model(model, "none"), pixels) if artifact is None else torch.jit.load(
-            str(artifact)
+        module = (
+            torch.jit.trace(build_model(model, "none"), pixels) if artifact is None else torch.jit.load(str(artifact))
         )
 
     def run() -> object:
@@ -278,8 +278,10 @@ def _int8_isa() -> str:
     found = [f for f in ("avx512_vnni", "avx_vnni", "amx_int8") if f" {f}" in flags]
     if found:
         return f"{', '.join(found)} present (int8 dot products in one instruction)"
-    return ("AVX2 without VNNI: int8 GEMMs go through vpmaddubsw + vpmaddwd, about 2× the fp32 FMA rate, so "
-            "int8 / fp32 ≈ 0.5 is this CPU's ceiling for compute-bound convolutions")
+    return (
+        "AVX2 without VNNI: int8 GEMMs go through vpmaddubsw + vpmaddwd, about 2× the fp32 FMA rate, so "
+        "int8 / fp32 ≈ 0.5 is this CPU's ceiling for compute-bound convolutions"
+    )
 
 
 def _header(threads: int, rounds: int, seconds: float, load: tuple[float, float]) -> list[str]:

@@ -44,8 +44,9 @@ def save_onnx(model: onnx.ModelProto, path: Path) -> None:
     """Save a model atomically as one file (external data only past the 2 GiB protobuf limit)."""
     external = model.ByteSize() > PROTOBUF_LIMIT_BYTES
     with atomic_path(path) as tmp:
-        onnx.save_model(model, str(tmp), save_as_external_data=external,
-                        location=f"{path.name}.data" if external else None)
+        onnx.save_model(
+            model, str(tmp), save_as_external_data=external, location=f"{path.name}.data" if external else None
+        )
 
 
 def torch_to_onnx(

@@ -34,8 +34,9 @@ def test_fp32_variant_is_written_with_manifest_and_metadata(tmp_path: Path) -> N
     assert manifest["artifact"]["sha256"] == sha256_file(result.artifact_path)
     assert [e["pass_name"] for e in manifest["lineage"]] == ["export_onnx", "simplify"]
     assert [e["verification"]["status"] for e in manifest["lineage"]] == ["passed", "passed"]
-    assert manifest["lineage"][0]["verification"]["fidelity"]["max_abs_error"] <= 1e-4 * (
-        manifest["lineage"][0]["verification"]["fidelity"]["max_abs_reference"]
+    assert (
+        manifest["lineage"][0]["verification"]["fidelity"]["max_abs_error"]
+        <= 1e-4 * (manifest["lineage"][0]["verification"]["fidelity"]["max_abs_reference"])
     )
     assert manifest["final_check"]["status"] == "passed"
     assert manifest["input"] == {"name": "input", "shape": ["batch", 3, 32, 32], "dtype": "float"}

@@ -50,15 +50,18 @@ def test_pareto_front() -> None:
 
 def test_markdown_has_every_cell_with_its_tag(comparison: Comparison) -> None:
     text = report.render_markdown(comparison)
-    header = ("| model | variant | runtime | ms/img b1 (p50) | p90 ms b1 | ms/img b8 (p50) | img/s b8 | top-1 % "
-              "| GMACs |")
+    header = (
+        "| model | variant | runtime | ms/img b1 (p50) | p90 ms b1 | ms/img b8 (p50) | img/s b8 | top-1 % | GMACs |"
+    )
     row = "| resnet18 | fp32 | onnxruntime-cpu | 14.00 [m] | 15.40 [m] | 9.80 [m] | 102.0 [m] | 69.76 [p] | 1.814 [c] |"
     assert header in text
     assert row in text
     assert "- skipped x/y/z: reason" in text
     assert "![accuracy vs latency](pareto.png)" in text
-    assert "- **measured latency, throughput, peak RSS** (3 warm-up runs, then at least 10 runs and 1 s per cell; " \
+    assert (
+        "- **measured latency, throughput, peak RSS** (3 warm-up runs, then at least 10 runs and 1 s per cell; "
         "2 threads; one child process per model × runtime; seeded N(0,1) inputs)" in text
+    )
     assert f"  - onnxruntime-cpu: host {fingerprint().id}; onnxruntime-cpu 1.0; 10–10 timed iterations per cell" in text
     assert "published; https://example.org/recipe" in text
 

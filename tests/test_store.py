@@ -105,7 +105,8 @@ def test_bench_cached_measures_once_then_reuses_until_fresh(tmp_path: Path, monk
         for spec in specs:
             measured.append(spec.batch)
             result = make_result(model=spec.model, batch=spec.batch).model_copy(
-                update={"spec": spec, "config_hash": key_of(spec, config).config_hash})
+                update={"spec": spec, "config_hash": key_of(spec, config).config_hash}
+            )
             on_done(result)
             results.append(result)
         return results

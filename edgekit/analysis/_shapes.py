@@ -33,9 +33,7 @@ def fix_input_shapes(model: onnx.ModelProto, overrides: dict[str, tuple[int, ...
             if dim.HasField("dim_value") and dim.dim_value > 0:
                 continue
             if axis != 0:
-                raise BadInputError(
-                    f"input {value.name!r} has a dynamic dimension at axis {axis}; give --input-size"
-                )
+                raise BadInputError(f"input {value.name!r} has a dynamic dimension at axis {axis}; give --input-size")
             dim.Clear()
             dim.dim_value = BATCH
     return fixed
@@ -110,5 +108,3 @@ _ORT_TYPES = {
     "tensor(int8)": onnx.TensorProto.INT8,
     "tensor(int64)": onnx.TensorProto.INT64,
 }
-
-

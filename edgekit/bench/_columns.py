@@ -133,8 +133,10 @@ def notes(config: CompareConfig, data: dict[str, tuple[ImageBatch, str]]) -> lis
             lines.append("measured accuracy is NOT meaningful: the weights are random init")
     lines.append("latency: p50 per image; torch rows time the PyTorch module, other rows the variant's ONNX file")
     if config.variants != ["fp32"]:
-        lines.append("variants other than fp32 are edgekit recipes, built and verified by `edgekit optimize`; "
-                     "their agreement/cosine are fidelity against fp32 on the same images, not accuracy")
+        lines.append(
+            "variants other than fp32 are edgekit recipes, built and verified by `edgekit optimize`; "
+            "their agreement/cosine are fidelity against fp32 on the same images, not accuracy"
+        )
     if config.targets:
         lines.append("'<target> export' rows time the files that target's toolchain converted and verified here")
     return lines

@@ -88,7 +88,12 @@ class MemoryStats(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     peak_rss_mb: float = Field(description="peak RSS of the whole run: interpreter + runtime + model + buffers")
-    baseline_rss_mb: float = Field(description="RSS before the model was loaded (interpreter, numpy, edgekit, "
-                                   "plus what earlier cells of the same child left behind)")
-    peak_is_per_cell: bool = Field(True, description="False when the high-water mark could not be reset between "
-                                   "cells of one child, so the peak also covers its earlier (smaller) batches")
+    baseline_rss_mb: float = Field(
+        description="RSS before the model was loaded (interpreter, numpy, edgekit, "
+        "plus what earlier cells of the same child left behind)"
+    )
+    peak_is_per_cell: bool = Field(
+        True,
+        description="False when the high-water mark could not be reset between "
+        "cells of one child, so the peak also covers its earlier (smaller) batches",
+    )

@@ -237,8 +237,10 @@ def _contention_note(results: list[BenchResult]) -> list[str]:
     busy = [r.load_average_1m for r in results if r.contended and r.load_average_1m is not None]
     if not busy:
         return []
-    return [f"the host was busy while measuring {len(busy)} of {len(results)} cells (1-minute load average up to "
-            f"{max(busy):.1f} on {fingerprint().usable_cores} cores): those latencies include contention"]
+    return [
+        f"the host was busy while measuring {len(busy)} of {len(results)} cells (1-minute load average up to "
+        f"{max(busy):.1f} on {fingerprint().usable_cores} cores): those latencies include contention"
+    ]
 
 
 def _check_runtimes(config: CompareConfig) -> None:

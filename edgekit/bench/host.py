@@ -21,7 +21,9 @@ import psutil
 from pydantic import BaseModel, ConfigDict, Field
 
 # Packages whose versions change measured numbers; missing ones are recorded as absent.
-TRACKED_PACKAGES = ("edgekit", "torch", "torchvision", "onnxruntime", "onnxruntime-gpu", "openvino", "onnx", "numpy", "ncnn", "pnnx")
+TRACKED_PACKAGES = (
+    "edgekit", "torch", "torchvision", "onnxruntime", "onnxruntime-gpu", "openvino", "onnx", "numpy", "ncnn", "pnnx",
+)  # fmt: skip
 _ID_DIGEST_CHARS = 10
 _NVIDIA_SMI_TIMEOUT_S = 10
 

@@ -71,8 +71,11 @@ class BenchResult(BaseModel):
     device: str
     stats: LatencyStats
     memory: MemoryStats | None = Field(None, description="only for runs isolated in a child process")
-    load_average_1m: float | None = Field(None, description="host 1-minute load average around the timed loop "
-                                          "(our threads included): above usable cores, others competed")
+    load_average_1m: float | None = Field(
+        None,
+        description="host 1-minute load average around the timed loop "
+        "(our threads included): above usable cores, others competed",
+    )
     settings: dict[str, str] = Field(description="runtime settings that shape the numbers")
     runtime_versions: dict[str, str]
     fingerprint: HostFingerprint

@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
 from edgekit.bench.run import DEFAULT_MIN_SECONDS
+from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
 from edgekit.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -61,19 +61,30 @@ class LazyProgress:
 @guarded
 def bench(
     targets: Annotated[list[str], typer.Argument(help="registry model names or model files (.onnx, OpenVINO .xml)")],
-    runtime: Annotated[list[str] | None, typer.Option("--runtime", "-r", help="runner or family (torch, "
-                       "onnxruntime, openvino); repeat or comma-separate; default: all available")] = None,
+    runtime: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--runtime",
+            "-r",
+            help="runner or family (torch, onnxruntime, openvino); repeat or comma-separate; default: all available",
+        ),
+    ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     batch: Annotated[str, typer.Option(help="batch sizes, e.g. 1,8")] = "1",
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
-    weights: Annotated[str, typer.Option(help="imagenet | none | checkpoint path (latency does not depend "
-                                         "on it)")] = "none",
+    weights: Annotated[
+        str, typer.Option(help="imagenet | none | checkpoint path (latency does not depend on it)")
+    ] = "none",
     input_size: Annotated[int | None, typer.Option("--input-size", help="input side in px")] = None,
     warmup: Annotated[int, typer.Option(help="untimed iterations first")] = 10,
     min_iters: Annotated[int, typer.Option(help="at least this many timed iterations")] = 30,
     min_seconds: Annotated[float, typer.Option(help="and at least this many seconds")] = DEFAULT_MIN_SECONDS,
-    data: Annotated[Path | None, typer.Option(help="labelled image folder for top-1/top-5 of registry models "
-                                              "(sorted class folders = output indices)")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="labelled image folder for top-1/top-5 of registry models (sorted class folders = output indices)"
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
@@ -102,8 +113,13 @@ def bench(
         return
     _print_table(results, the_plan.skipped)
     for model, metrics in accuracy.items():
-        console.print(Text(f"{model}: " + ", ".join(m.format(4) for m in metrics)
-                           + (f" — {metrics[0].provenance.note}" if metrics[0].provenance.note else "")))
+        console.print(
+            Text(
+                f"{model}: "
+                + ", ".join(m.format(4) for m in metrics)
+                + (f" — {metrics[0].provenance.note}" if metrics[0].provenance.note else "")
+            )
+        )
 
 
 def top1_figures(the_plan: BenchPlan, data: Path | None, weights: str, limit: int | None,
@@ -174,5 +190,9 @@ def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str]) ->
         console.print(Text(f"skipped {line}"))
     busy = [r.load_average_1m for r, _ in results if r.contended and r.load_average_1m is not None]
     if busy:
-        err_console.print(Text(f"warning: the host was busy while measuring (1-minute load average up to "
-                               f"{max(busy):.1f} on {fp.usable_cores} cores); latencies include contention"))
+        err_console.print(
+            Text(
+                f"warning: the host was busy while measuring (1-minute load average up to "
+                f"{max(busy):.1f} on {fp.usable_cores} cores); latencies include contention"
+            )
+        )

@@ -22,18 +22,26 @@ DEFAULT_OUT = Path("edgekit-report")
 @guarded
 def compare(
     models: Annotated[list[str], typer.Argument(help="registry model names, e.g. resnet18 mobilenet_v2")],
-    variant: Annotated[list[str] | None, typer.Option("--variant", help="variants: fp32 or recipes, e.g. "
-                       "fp32,int8,pruned30 (default fp32)")] = None,
-    runtime: Annotated[list[str] | None, typer.Option("--runtime", "-r", help="runner or family; default: all "
-                       "available on the device")] = None,
-    targets: Annotated[list[str] | None, typer.Option("--targets", help="also time vendor-converted artifacts: "
-                       "openvino-cpu (IR), ncnn, onnxruntime-cpu")] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="variants: fp32 or recipes, e.g. fp32,int8,pruned30 (default fp32)"),
+    ] = None,
+    runtime: Annotated[
+        list[str] | None, typer.Option("--runtime", "-r", help="runner or family; default: all available on the device")
+    ] = None,
+    targets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--targets", help="also time vendor-converted artifacts: openvino-cpu (IR), ncnn, onnxruntime-cpu"
+        ),
+    ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     batch: Annotated[int, typer.Option(help="the larger batch size (batch 1 is always measured)")] = 8,
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
     weights: Annotated[str, typer.Option(help="imagenet | none | checkpoint path")] = "none",
-    data: Annotated[Path | None, typer.Option(help="labelled image folder (sorted class folders = output "
-                                              "indices)")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="labelled image folder (sorted class folders = output indices)")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     out: Annotated[Path, typer.Option(help="folder for report.md, report.html, pareto.png")] = DEFAULT_OUT,

@@ -16,11 +16,16 @@ from edgekit.errors import BadInputError
 def optimize(
     model: Annotated[str, typer.Argument(help="registry model name (see `edgekit models`)")],
     recipe: Annotated[str, typer.Option("--recipe", "-r", help="recipe name (see `edgekit recipes`)")] = "fp32",
-    calib: Annotated[Path | None, typer.Option("--calib", help="image folder for int8 calibration and held-out "
-                                               "fidelity (default: generated images)")] = None,  # fmt: skip
+    calib: Annotated[
+        Path | None,
+        typer.Option(
+            "--calib", help="image folder for int8 calibration and held-out fidelity (default: generated images)"
+        ),
+    ] = None,  # fmt: skip
     calib_count: Annotated[int | None, typer.Option("--calib-count", min=1, help="calibration images (32)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="output folder (default ./edgekit-out/<model>-<recipe>)")]
-    = None,  # fmt: skip
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default ./edgekit-out/<model>-<recipe>)")
+    ] = None,  # fmt: skip
     weights: Annotated[str, typer.Option("--weights", help="imagenet | none | checkpoint path")] = "none",
     opset: Annotated[int | None, typer.Option("--opset", help="ONNX opset of the export (17)")] = None,
     static_batch: Annotated[bool, typer.Option("--static-batch", help="batch fixed at 1, no dynamic axis")] = False,

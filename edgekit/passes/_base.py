@@ -151,9 +151,7 @@ class Pass(ABC):
             BadInputError: the artifact is of the wrong kind or the config is invalid.
         """
         if artifact.kind != self.capabilities.input_kind:
-            raise BadInputError(
-                f"pass {self.name} runs on {self.capabilities.input_kind} models, not {artifact.kind}"
-            )
+            raise BadInputError(f"pass {self.name} runs on {self.capabilities.input_kind} models, not {artifact.kind}")
         return self._apply(artifact, self.parse_config(config))
 
     @abstractmethod

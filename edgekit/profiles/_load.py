@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
+from edgekit._datafile import load_data_file
 from edgekit._names import filter_names, require_known
 from edgekit.errors import BadInputError
 from edgekit.paths import bundled_data_dir, edgekit_home
@@ -22,29 +20,13 @@ def profile_dirs() -> list[Path]:
     return [bundled_data_dir("profiles"), edgekit_home() / "profiles"]
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    return f"{where}: {err['msg']}"
-
-
 def load_profile_file(path: Path) -> DeviceProfile:
     """Parse and validate one profile file.
 
     Raises:
         BadInputError: unreadable YAML, a schema violation (first one named), or an id/file-name mismatch.
     """
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise BadInputError(f"cannot read profile {path}: {exc}") from exc
-    try:
-        profile = DeviceProfile.model_validate(raw)
-    except ValidationError as exc:
-        raise BadInputError(f"invalid profile {path.name}: {_first_error(exc)}") from exc
-    if profile.id != path.stem:
-        raise BadInputError(f"profile {path.name} declares id {profile.id!r}; the file must be named {profile.id}.yaml")
-    return profile
+    return load_data_file(path, DeviceProfile, "profile")
 
 
 def load_profiles() -> dict[str, DeviceProfile]:

@@ -5,15 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
+from edgekit._datafile import load_data_file
 from edgekit._names import filter_names, require_known
 from edgekit.errors import BadInputError
 from edgekit.paths import bundled_data_dir, edgekit_home
 from edgekit.targets._schema import TargetSpec
-
-_SHOWN_ERRORS = 3  # validation errors quoted per bad file; the rest are counted
 
 
 def target_dirs() -> list[Path]:
@@ -30,29 +26,13 @@ def _yaml_files() -> tuple[tuple[str, int], ...]:
     return tuple((str(p), p.stat().st_mtime_ns) for p in files)
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(x) for x in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:_SHOWN_ERRORS]]
-    more = len(exc.errors()) - _SHOWN_ERRORS
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
-
-
 def load_target_file(path: Path) -> TargetSpec:
     """Parse and validate one target file; its ``id`` must equal the file name.
 
     Raises:
         BadInputError: unreadable YAML, a schema violation (unknown key, wrong type) or an id mismatch.
     """
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise BadInputError(f"target file {path} is not readable YAML: {exc.__class__.__name__}") from exc
-    try:
-        spec = TargetSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise BadInputError(f"target file {path} is invalid: {_describe(exc)}") from exc
-    if spec.id != Path(path).stem:
-        raise BadInputError(f"target file {path} declares id {spec.id!r}; it must match the file name")
-    return spec
+    return load_data_file(path, TargetSpec, "target")
 
 
 @lru_cache(maxsize=4)

@@ -65,19 +65,17 @@ def guard_on_target(
         The kept build, its verification, and the ladder's record (None when it was not needed).
     """
     from edgekit.passes import StaticInt8Config
-    from edgekit.verify import LADDER
+    from edgekit.verify.guard import ladder_steps
 
     verification = attempt(built)
     if verification.status != "failed" or built.requantize is None or built.quant_config is None:
         return built, verification, None
-    current = StaticInt8Config.model_validate(built.quant_config)
+    first = StaticInt8Config.model_validate(built.quant_config)
     attempts = [TargetGuardAttempt(step="initial", changes={}, status="failed", detail=_detail(verification))]
-    for step, _description, update in LADDER:
-        changes = {k: v for k, v in update(current).items() if getattr(current, k) != v}
+    for step, changes, current in ladder_steps(first):
         if not changes:
             attempts.append(TargetGuardAttempt(step=step, changes={}, status="skipped", detail="already in effect"))
             continue
-        current = current.model_copy(update=changes)
         built = built.requantize(current.model_dump(mode="json"))
         verification = attempt(built)
         status = "failed" if verification.status == "failed" else "passed"

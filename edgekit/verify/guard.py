@@ -15,7 +15,7 @@ if none is, the outcome is ``failed`` and the variant must not be shipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -32,6 +32,20 @@ LADDER: tuple[tuple[str, str, Callable[[StaticInt8Config], dict[str, Any]]], ...
     ("first_last_float", "first and last weighted layers in float", lambda c: {"exclude_first_last": True}),
     ("depthwise_float", "depthwise convolutions in float", lambda c: {"exclude_depthwise": True}),
 )
+
+
+def ladder_steps(config: StaticInt8Config) -> Iterator[tuple[str, dict[str, Any], StaticInt8Config]]:
+    """Walk the fallback ladder from ``config``, each rung adding to the ones before it.
+
+    Yields ``(step, changes, config with every rung so far)``; empty ``changes`` means the rung was
+    already in effect (a caller records it as skipped). The judge of each rung is the caller's.
+    """
+    current = config
+    for step, _description, update in LADDER:
+        changes = {k: v for k, v in update(current).items() if getattr(current, k) != v}
+        if changes:
+            current = current.model_copy(update=changes)
+        yield step, changes, current
 
 
 class GuardAttempt(BaseModel):
@@ -83,12 +97,10 @@ def guarded_int8(
     result, verdict = _attempt(quantizer, parent, current, tolerance, "initial", {}, attempts)
     if verdict.status == "passed":
         return result, verdict, _outcome("passed", None, tolerance, attempts, current)
-    for step, _description, update in LADDER:
-        changes = {k: v for k, v in update(current).items() if getattr(current, k) != v}
+    for step, changes, current in ladder_steps(config):
         if not changes:
             attempts.append(GuardAttempt(step=step, changes={}, status="skipped", detail="already in effect"))
             continue
-        current = current.model_copy(update=changes)
         result, verdict = _attempt(quantizer, parent, current, tolerance, step, changes, attempts)
         if verdict.status == "passed":
             return result, verdict, _outcome("recovered", step, tolerance, attempts, current)
@@ -103,8 +115,14 @@ def _attempt(
     verdict = verify_step(quantizer.name, "int8", parent, Evaluated(result.artifact, parent.inputs), tolerance)
     status = "passed" if verdict.status == "passed" else "failed"
     attempts.append(
-        GuardAttempt(step=step, changes=changes, status=status, fidelity=verdict.fidelity,
-                     decisive=verdict.decisive, detail=verdict.detail)  # fmt: skip
+        GuardAttempt(
+            step=step,
+            changes=changes,
+            status=status,
+            fidelity=verdict.fidelity,
+            decisive=verdict.decisive,
+            detail=verdict.detail,
+        )  # fmt: skip
     )
     return result, verdict
 

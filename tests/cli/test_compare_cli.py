@@ -50,11 +50,20 @@ def test_undecodable_folder(tmp_path: Path) -> None:
     [
         (["--batch", "0"], "error: --batch takes positive integers separated by commas (e.g. 1,8), got '0'"),
         (["--batch", "1"], "error: --batch is the larger batch of the table and must be at least 2, got 1"),
-        (["--variant", "int9"], "error: --variants: Value error, unknown variant(s) ['int9']; available: fp16, fp32, "
-                                "int8, ort-dynamic, pruned30, pruned30-int8, pruned50, seed-l1"),
-        (["--targets", "tensorrt"], "error: target tensorrt cannot be converted and timed here; timeable targets: "
-                                    "onnxruntime-cpu, openvino-cpu, ncnn"),
-        (["--targets", "openvno-cpu"], "error: unknown target 'openvno-cpu'; did you mean openvino-cpu, onnxruntime-cpu?"),
+        (
+            ["--variant", "int9"],
+            "error: --variants: Value error, unknown variant(s) ['int9']; available: fp16, fp32, "
+            "int8, ort-dynamic, pruned30, pruned30-int8, pruned50, seed-l1",
+        ),
+        (
+            ["--targets", "tensorrt"],
+            "error: target tensorrt cannot be converted and timed here; timeable targets: "
+            "onnxruntime-cpu, openvino-cpu, ncnn",
+        ),
+        (
+            ["--targets", "openvno-cpu"],
+            "error: unknown target 'openvno-cpu'; did you mean openvino-cpu, onnxruntime-cpu?",
+        ),
         (["--limit", "0"], "error: --limit: Input should be greater than or equal to 1"),
         (["-r", "torch-cuda"], "error: runtime 'torch-cuda' runs on cuda, but --device is cpu"),
     ],

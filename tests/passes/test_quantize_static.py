@@ -47,8 +47,9 @@ def test_default_is_qdq_uint8_activations_int8_per_channel_weights() -> None:
     assert _conv_weight_scales(model) == [16, 16, 32]  # one scale per output channel
     conv_weights = [i for i in model.graph.initializer if len(i.dims) == 4]
     assert {i.data_type for i in conv_weights} == {onnx.TensorProto.INT8}
-    assert "activations uint8, weights int8 per-channel, minmax calibration on 4 generated images (seed 0)" in (
-        result.report.notes[0]
+    assert (
+        "activations uint8, weights int8 per-channel, minmax calibration on 4 generated images (seed 0)"
+        in (result.report.notes[0])
     )
 
 

@@ -26,7 +26,9 @@ def _write(folder: Path, name: str, data: dict[str, Any]) -> Path:
 
 def test_unknown_key_is_rejected_with_its_name(tmp_path: Path) -> None:
     data = _raw() | {"opset_maximum": 23}
-    with pytest.raises(BadInputError, match=r"invalid: opset_maximum: Extra inputs are not permitted"):
+    with pytest.raises(
+        BadInputError, match=r"invalid target onnxruntime-cpu.yaml: opset_maximum: Extra inputs are not permitted"
+    ):
         load_target_file(_write(tmp_path, "onnxruntime-cpu", data))
 
 
@@ -37,7 +39,7 @@ def test_schema_version_is_required_and_pinned(tmp_path: Path) -> None:
 
 
 def test_file_name_must_match_id(tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match=r"declares id 'onnxruntime-cpu'; it must match the file name"):
+    with pytest.raises(BadInputError, match=r"declares id 'onnxruntime-cpu'; the file must be named"):
         load_target_file(_write(tmp_path, "ort", _raw()))
 
 

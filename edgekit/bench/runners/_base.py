@@ -9,6 +9,7 @@ processes, peak RSS, the fingerprint and provenance. Runner modules live in
 from __future__ import annotations
 
 import abc
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.bench.measure import IntervalTimer
+from edgekit.errors import MissingDependencyError
 
 Device = Literal["cpu", "cuda"]
 
@@ -99,10 +101,29 @@ class Runner(abc.ABC):
     builds_models: ClassVar[bool] = False
     # Distribution names whose versions are recorded with every measurement.
     packages: ClassVar[tuple[str, ...]] = ()
+    # The optional module the runtime lives in and the pip extra that installs it, if any.
+    optional_module: ClassVar[tuple[str, str] | None] = None
 
     def unavailable_reason(self) -> str | None:
         """Why this runner cannot run here (missing package, no GPU, ...), or ``None``."""
+        if self.optional_module is None:
+            return None
+        module, extra = self.optional_module
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return f"{module} is not installed (pip install 'edgekit[{extra}]')"
         return None
+
+    def require_available(self) -> None:
+        """Raise unless the runner can run here.
+
+        Raises:
+            MissingDependencyError: with :meth:`unavailable_reason` as the message.
+        """
+        reason = self.unavailable_reason()
+        if reason:
+            raise MissingDependencyError(f"{self.name}: {reason}")
 
     def accepts(self, source: Source) -> bool:
         """Whether :meth:`prepare` can load this source."""

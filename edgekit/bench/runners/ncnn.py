@@ -15,7 +15,7 @@ import numpy as np
 
 from edgekit.bench._inputs import random_pixels
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
-from edgekit.errors import BadInputError, MissingDependencyError
+from edgekit.errors import BadInputError
 
 EXPORT_MANIFEST = "manifest.json"  # edgekit.targets.export.MANIFEST_NAME (not imported: keeps listing cheap)
 # fp32 rows must be fp32: ncnn would otherwise store/compute in fp16 (or bf16) where the CPU can.
@@ -69,20 +69,11 @@ class NcnnCpuRunner(Runner):
     device = "cpu"
     artifact_suffixes = (".param",)
     packages = ("ncnn",)
-
-    def unavailable_reason(self) -> str | None:
-        """ncnn (the ``[ncnn]`` extra) is not installed."""
-        try:
-            import ncnn  # noqa: F401
-        except ImportError:
-            return "ncnn is not installed (pip install 'edgekit[ncnn]')"
-        return None
+    optional_module = ("ncnn", "ncnn")
 
     def prepare(self, source: Source, batch: int, threads: int) -> PreparedRun:
         """Load the net, prepare ``batch`` input Mats once; ``run`` extracts the output for each."""
-        reason = self.unavailable_reason()
-        if reason:
-            raise MissingDependencyError(f"{self.name}: {reason}")
+        self.require_available()
         import ncnn
 
         if not isinstance(source, ArtifactSource):

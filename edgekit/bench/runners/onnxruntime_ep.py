@@ -45,9 +45,7 @@ class _OrtRunner(Runner):
         return None
 
     def _session(self, path: Path, threads: int) -> Any:
-        reason = self.unavailable_reason()
-        if reason:
-            raise MissingDependencyError(f"{self.name}: {reason}")
+        self.require_available()
         session = make_session(path, threads=threads, providers=list(self.providers))
         used = session.get_providers()[0]
         if used != self.providers[0]:  # onnxruntime falls back to the CPU silently

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from edgekit.bench._inputs import random_pixels, resolve_shape
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
-from edgekit.errors import BadInputError, MissingDependencyError
+from edgekit.errors import BadInputError
 
 # f32 on purpose: on CPUs with AMX/AVX512-BF16 OpenVINO would otherwise pick bf16 silently,
 # and an fp32 row must be fp32. One stream + LATENCY hint = one request at a time.
@@ -22,20 +22,11 @@ class OpenvinoCpuRunner(Runner):
     device = "cpu"
     artifact_suffixes = (".onnx", ".xml")
     packages = ("openvino",)
-
-    def unavailable_reason(self) -> str | None:
-        """openvino (the ``[openvino]`` extra) is not installed."""
-        try:
-            import openvino  # noqa: F401
-        except ImportError:
-            return "openvino is not installed (pip install 'edgekit[openvino]')"
-        return None
+    optional_module = ("openvino", "openvino")
 
     def prepare(self, source: Source, batch: int, threads: int) -> PreparedRun:
         """Read, reshape to ``batch``, compile for the CPU, and bind the input tensor once."""
-        reason = self.unavailable_reason()
-        if reason:
-            raise MissingDependencyError(f"{self.name}: {reason}")
+        self.require_available()
         import openvino as ov
 
         if not isinstance(source, ArtifactSource):
