@@ -295,8 +295,8 @@ def _header(threads: int, rounds: int, seconds: float, load: tuple[float, float]
         f"- int8 instructions: {_int8_isa()}",
         f"- batch 1, {threads} threads; per cell {PROTOCOL.warmup} warm-up runs then ≥ {PROTOCOL.min_iters} runs "
         f"and ≥ {PROTOCOL.min_seconds:g} s; best p50 of {rounds} interleaved rounds (load only adds time)",
-        f"- 1-minute load average {load[0]:.2f} before, {load[1]:.2f} after (other engineers share this "
-        "machine: absolute ms are inflated, ratios within one run are the figures to read)",
+        f"- 1-minute load average {load[0]:.2f} before, {load[1]:.2f} after (a shared 2-core VM: "
+        "absolute ms drift with the host, ratios within one run are the figures to read)",
         "- weights: random init (`--weights none`), so no accuracy exists; *fidelity* = top-1 agreement / mean "
         "logit cosine of the variant vs the float model on 16 generated held-out images (pruned variants are not "
         "fine-tuned, so their fidelity is low by design)",

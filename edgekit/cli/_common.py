@@ -53,3 +53,11 @@ def print_json(value: Any) -> None:
 def split_csv(values: list[str] | None) -> list[str]:
     """Accept repeated options and comma-separated lists alike: ``-m a,b -m c`` → [a, b, c]."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def fmt_num(value: float, signed: bool = False) -> str:
+    """Three significant digits without scientific notation: 0.604, 31.3, 364, 1,170 (``+`` if signed)."""
+    sign = "+" if signed else ""
+    if value == 0 or abs(value) >= 100:
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.3g}"

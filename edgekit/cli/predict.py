@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.table import Table
 
-from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._common import console, fmt_num, guarded, print_json
 from edgekit.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _print_many(results: list[Prediction]) -> None:
         table.add_column(column, no_wrap=column == "coordinates")
     for index, r in enumerate(results, start=2):
         interval = r.latency_ms.provenance.interval
-        observed = f"{r.observed_latency_ms:.3g}" if r.observed_latency_ms is not None else "—"
-        table.add_row(str(index), r.coordinates.label(), r.tier, f"{r.latency_ms.value:.3g}",
-                      f"{interval.low:.3g} – {interval.high:.3g}" if interval else "—", observed)  # fmt: skip
+        observed = f"{fmt_num(r.observed_latency_ms)}" if r.observed_latency_ms is not None else "—"
+        table.add_row(str(index), r.coordinates.label(), r.tier, f"{fmt_num(r.latency_ms.value)}",
+                      f"{fmt_num(interval.low)} – {fmt_num(interval.high)}" if interval else "—", observed)  # fmt: skip
     console.print(table)

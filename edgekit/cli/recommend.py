@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.cli._common import console, fmt_num, guarded, print_json, split_csv
 from edgekit.units import parse_bytes, parse_fps, parse_power
 
 if TYPE_CHECKING:
@@ -72,7 +72,11 @@ def _span(metric: Metric | None) -> str:
     if metric is None:
         return "—"
     interval = metric.provenance.interval
-    return f"{metric.value:.3g} [{interval.low:.3g}–{interval.high:.3g}]" if interval else f"{metric.value:.3g}"
+    return (
+        f"{fmt_num(metric.value)} [{fmt_num(interval.low)}–{fmt_num(interval.high)}]"
+        if interval
+        else f"{fmt_num(metric.value)}"
+    )
 
 
 def _top1(c: Candidate) -> str:
@@ -90,14 +94,18 @@ def _table(title: str, candidates: list[Candidate], show_reasons: bool = False) 
     for column in columns:
         table.add_column(column, overflow="fold")
     for c in candidates:
-        fps = f"{c.pessimistic_fps:.3g} [{c.prediction.fps.value:.3g}]"
+        fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]"
         ram = _span(c.prediction.peak_ram_mb)
         head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
         if show_reasons:
             table.add_row(*head, fps, ram, "; ".join(c.reasons))
             continue
-        power = f" / {c.margins.power_w:+.3g}" if c.margins.power_w is not None else ""
-        margins = f"{c.margins.ram_mb:+.4g} MB / {c.margins.fps:+.3g}{power}"
+        power = (
+            f" / {'+' if c.margins.power_w >= 0 else ''}{fmt_num(c.margins.power_w)}"
+            if c.margins.power_w is not None
+            else ""
+        )
+        margins = f"{c.margins.ram_mb:+.4g} MB / {'+' if c.margins.fps >= 0 else ''}{fmt_num(c.margins.fps)}{power}"
         table.add_row(*head, _top1(c), fps, _span(c.prediction.latency_ms), ram, _span(c.prediction.energy_mj),
                       margins)  # fmt: skip
     return table
