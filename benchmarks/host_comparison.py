@@ -24,8 +24,8 @@ from edgekit.report import render_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ["resnet18", "mobilenet_v2"]
-# Same protocol as `edgekit bench`'s defaults: 10 warm-up runs, then ≥30 runs and ≥2 s per cell.
-PROTOCOL = BenchConfig(warmup=10, min_iters=30, min_seconds=2.0)
+# Exactly `edgekit bench`'s default protocol (warm-up, then ≥ N runs and ≥ T seconds per cell).
+PROTOCOL = BenchConfig()
 
 
 def _header(comparison: Comparison, seconds: float, load_before: tuple[float, ...], command: str) -> str:

@@ -39,7 +39,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ["resnet18", "mobilenet_v2"]
 RECIPES = ["fp32", "fp16", "int8", "ort-dynamic", "seed-dynamic", "seed-l1", "pruned30", "pruned50", "pruned30-int8"]
 ONNX_RUNTIMES = ["onnxruntime-cpu", "openvino-cpu"]
-# `edgekit bench`'s protocol: 10 warm-up runs, then at least 30 runs and 2 s per cell.
+# Per cell 10 warm-up runs, then at least 30 runs and 2 s, in 3 interleaved rounds (best p50 kept):
+# shorter than `edgekit bench`'s 5 s window because the rounds and the paired ratios absorb drift.
 PROTOCOL = BenchConfig(warmup=10, min_iters=30, min_seconds=2.0)
 # Issue #4's bars, checked against this run's figures (ratios within one run).
 INT8_RATIO_BAR = {"resnet18": 0.35, "mobilenet_v2": 0.60}
