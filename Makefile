@@ -31,10 +31,14 @@ lint: setup
 	$(VENV)/bin/ruff check edgekit tests benchmarks
 	$(VENV)/bin/ruff format --check edgekit tests benchmarks
 
+# Regenerates benchmarks/results/ (about 20 minutes on 2 cores; run it on a quiet host).
 bench: setup
 	$(PY) benchmarks/host_comparison.py
+	$(PY) benchmarks/bench_repeatability.py
 	$(PY) benchmarks/variants.py
+	$(PY) benchmarks/targets_verification.py --threads 2 --rounds 3
 	$(PY) benchmarks/predictor_validation.py
+	$(PY) benchmarks/memory_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
