@@ -4,7 +4,9 @@ Candidates = models × recipes (fp32 / fp16 / int8) × profiles × their targets
 Each is predicted (:mod:`edgekit.predict`) and checked against the constraints with the
 *pessimistic* end of every interval (P6: a hard constraint never rests on a central estimate):
 RAM (the budget, and the device's usable RAM), FPS, power (the fastest power mode within the
-budget) and published top-1. Feasible candidates are ranked by published top-1, then by their
+budget) and published top-1. On the ``host`` profile a measurement already in the results store
+(``edgekit bench``/``compare``) replaces the predicted latency and is labelled *measured*.
+Feasible candidates are ranked by published top-1, then by their
 pessimistic FPS; rejected ones carry every reason, and the closest misses are listed.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import BadInputError
+from edgekit.host_measured import HOST_PROFILE, HostMeasurements
 from edgekit.metrics import Metric
 from edgekit.models import get_model_info
 from edgekit.predict import Coordinates, Prediction, load_params, model_features, predictor_id
@@ -285,6 +288,7 @@ def recommend(
         get_target(name)
     params = load_params()
     features = {m: model_features(m) for m in model_names}  # also validates the names
+    host = HostMeasurements() if any(p.id == HOST_PROFILE for p in chosen) else None
     evaluated = []
     for slot in slots(chosen, targets):
         mode, power_reason = choose_power_mode(slot.profile, constraints.power_w)
@@ -292,6 +296,8 @@ def recommend(
             coords = Coordinates(device_id=slot.profile.id, model=model, runtime=slot.target.runtime,
                                  unit=slot.unit, precision=slot.precision)  # fmt: skip
             prediction = predict_resolved(coords, slot.profile, mode.name, slot.target, params, features[model])
+            if host is not None and slot.profile.id == HOST_PROFILE:
+                prediction = _prefer_measured(prediction, host, model, RECIPES[slot.precision], slot.target.id)
             raw = {"model": model, "recipe": RECIPES[slot.precision], "precision": slot.precision,
                    "profile": slot.profile.id, "target": slot.target.id, "unit": slot.unit, "power_mode": mode.name,
                    "prediction": prediction, "top1": published_top1(model, slot.precision),
@@ -300,6 +306,15 @@ def recommend(
     if not evaluated:
         raise BadInputError("no candidate: the chosen targets run on none of the chosen profiles")
     return _assemble(constraints, chosen, model_names, predictor_id(params), evaluated)
+
+
+def _prefer_measured(prediction: Prediction, host: HostMeasurements, model: str, recipe: str,
+                     target: str) -> Prediction:  # fmt: skip
+    """Replace predicted latency/FPS by this host's stored measurement, when there is one."""
+    measured = host.latency(model, recipe, target)
+    if measured is None:
+        return prediction
+    return prediction.model_copy(update={"latency_ms": measured.latency_ms, "fps": measured.fps, "tier": "measured"})
 
 
 def _assemble(constraints: Constraints, chosen: list[DeviceProfile], models: list[str], predictor: str,

@@ -68,15 +68,20 @@ def recommend(
         raise typer.Exit(1)
 
 
+def _measured_tag(metric: Metric) -> str:
+    return " (m)" if metric.provenance.kind == "measured" else ""
+
+
 def _span(metric: Metric | None) -> str:
     if metric is None:
         return "—"
     interval = metric.provenance.interval
-    return (
+    text = (
         f"{fmt_num(metric.value)} [{fmt_num(interval.low)}–{fmt_num(interval.high)}]"
         if interval
-        else f"{fmt_num(metric.value)}"
+        else fmt_num(metric.value)
     )
+    return text + _measured_tag(metric)
 
 
 def _top1(c: Candidate) -> str:
@@ -94,7 +99,7 @@ def _table(title: str, candidates: list[Candidate], show_reasons: bool = False) 
     for column in columns:
         table.add_column(column, overflow="fold")
     for c in candidates:
-        fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]"
+        fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]{_measured_tag(c.prediction.fps)}"
         ram = _span(c.prediction.peak_ram_mb)
         head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
         if show_reasons:
@@ -132,7 +137,8 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> 
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.rejection_counts().items()))
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(
-        f"FPS, latency, RAM, energy: predicted by {result.predictor}; top-1: published (torchvision "
+        f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on this "
+        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: published (torchvision "
         "weights.meta; int8 = torchvision's quantized weights, not edgekit's PTQ)",
         markup=False,
     )

@@ -1,0 +1,57 @@
+"""Measured figures for the ``host`` profile: what ``bench``/``compare`` stored beats a prediction.
+
+For the machine edgekit runs on, the results store may already hold a measurement of the very
+candidate ``recommend`` considers (same model, recipe, runtime, batch 1, all usable cores, this host
+fingerprint). That figure is used instead of the predicted one and labelled *measured*. Its
+pessimistic end is the measured p90: nine frames in ten meet it on this host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgekit.metrics import Interval, Metric
+from edgekit.store import ResultsStore
+
+HOST_PROFILE = "host"
+# Target id → the bench runner that measures exactly what that target deploys on this host.
+RUNNER_OF_TARGET = {"onnxruntime-cpu": "onnxruntime-cpu", "openvino-cpu": "openvino-cpu"}
+_MS_PER_S = 1000.0
+
+
+@dataclass(frozen=True)
+class MeasuredLatency:
+    """Latency and FPS at batch 1 as *measured* metrics (interval = [p50, p90] in latency)."""
+
+    latency_ms: Metric
+    fps: Metric
+
+
+class HostMeasurements:
+    """Looks up this host's stored batch-1 measurements, once per (model, recipe, runtime)."""
+
+    def __init__(self, store: ResultsStore | None = None) -> None:
+        from edgekit.bench.host import fingerprint, usable_cores
+
+        self._store = store or ResultsStore()
+        self._host = fingerprint().id
+        self._threads = usable_cores()
+
+    def latency(self, model: str, recipe: str, target: str) -> MeasuredLatency | None:
+        """The newest matching measurement, or ``None`` when the store has none (or the target is not timeable)."""
+        runner = RUNNER_OF_TARGET.get(target)
+        if runner is None:
+            return None
+        rows = self._store.query(model=model, variant=recipe, runtime=runner, batch=1, threads=self._threads,
+                                 fingerprint=self._host)  # fmt: skip
+        if not rows:
+            return None
+        newest = rows[-1]
+        p50, p90 = newest.stats.latency_ms_p50, newest.stats.latency_ms_p90
+        latency = newest.metric("latency_ms_p50")
+        provenance = latency.provenance.model_copy(update={"interval": Interval(low=p50, high=p90)})
+        fps_provenance = provenance.model_copy(update={"interval": Interval(low=_MS_PER_S / p90, high=_MS_PER_S / p50)})
+        return MeasuredLatency(
+            latency_ms=Metric(name="latency_ms", value=p50, unit="ms", provenance=provenance),
+            fps=Metric(name="fps", value=_MS_PER_S / p50, unit="1/s", provenance=fps_provenance),
+        )
