@@ -24,7 +24,17 @@ import numpy as np
 from edgekit.predict import LATENCY_CSV, save_params
 from edgekit.predict._features import write_shipped_features
 from edgekit.predict._params import Hyper
-from edgekit.predict._validate import Residual, calibrate, cross_validate, folds, nested_lodo, prepare
+from edgekit.predict._validate import (
+    Residual,
+    calibrate,
+    cross_validate,
+    design_replicates,
+    folds,
+    nested_lodo,
+    prepare,
+    replicate_spread,
+    without_offsets,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "benchmarks" / "results" / "predictor_validation.md"
@@ -85,6 +95,7 @@ def main() -> None:
     hits = [h for _, h in nested]
     ablation = dram_memory_lodo(hyper)
     lines = report(params, by_method, lodo, hits, len(design.rows), skipped, ablation)
+    lines += data_floor(design, lodo)
     print("\n".join(lines))
     args.out.write_text("\n".join(lines) + "\n")
     if args.write:
@@ -97,6 +108,27 @@ def dram_memory_lodo(hyper: Hyper) -> float:
     design, _, _ = prepare(dram)
     residuals = cross_validate(design, dram, folds(design)["leave-one-device-out"], "lodo")
     return abs_pct([r.log_ratio for r in residuals])
+
+
+def data_floor(design, lodo: list[Residual]) -> list[str]:
+    """What the calibration data itself allows: replicate spread, and the error left if device offsets were known."""
+    spread = replicate_spread(design_replicates(design))
+    coords = lambda i: design.rows[i].coords  # noqa: E731
+    device = abs_pct(without_offsets(lodo, lambda i: coords(i).device_id))
+    device_unit = abs_pct(without_offsets(lodo, lambda i: (coords(i).device_id, coords(i).unit)))
+    return [
+        "",
+        "## What the calibration data allows",
+        "",
+        f"- Replicates: {spread.rows} rows in {spread.groups} groups share every coordinate (device, model, runtime, "
+        f"unit, cores, precision, threads, batch, input) with another row, yet were published a median "
+        f"**×{spread.median_max_over_min:.2f}** apart (max/min; different boards, OS and benchmark builds under one "
+        f"device). A predictor is a function of the coordinates, so even the best one (each group's geometric "
+        f"mean) has median |error| **{spread.median_abs_pct:.1f}%** on these rows.",
+        f"- Leave-one-device-out with each held-out device's own median offset removed afterwards (an oracle no "
+        f"predictor has): {device:.1f}%; with the offset of each device *and compute unit* removed: "
+        f"{device_unit:.1f}%.",
+    ]
 
 
 def summary(lodo: list[Residual], hits: list[bool], by_method: dict) -> dict[str, float]:

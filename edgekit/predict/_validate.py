@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,3 +173,48 @@ def _subdesign(d: Design, rows: list[int]) -> Design:
     return Design([d.rows[i] for i in rows], d.x[pick], d.y[pick], [d.group[i] for i in rows],
                   [d.engine[i] for i in rows], [d.precision[i] for i in rows], [d.family[i] for i in rows],
                   [d.pair[i] for i in rows])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReplicateSpread:
+    """How far apart published rows at identical coordinates are: a floor under any predictor's error."""
+
+    rows: int  # rows that share all their coordinates with at least one other row
+    groups: int
+    median_abs_pct: float  # median |error| of the best constant per group (its geometric mean)
+    median_max_over_min: float
+
+
+def replicate_spread(latencies_by_coordinates: dict[Hashable, list[float]]) -> ReplicateSpread:
+    """Error a perfect predictor still makes when the same coordinates were published with different latencies.
+
+    Boards, firmware and benchmark builds differ under one device id, and predictions are a function of
+    the coordinates only, so the geometric mean of each group of replicates is the best a predictor can say.
+    """
+    errors, ratios = [], []
+    for values in latencies_by_coordinates.values():
+        if len(values) < 2:
+            continue
+        centre = math.exp(float(np.mean(np.log(values))))
+        errors += [abs(centre / v - 1) for v in values]
+        ratios.append(max(values) / min(values))
+    if not ratios:
+        return ReplicateSpread(0, 0, float("nan"), float("nan"))
+    return ReplicateSpread(len(errors), len(ratios), float(np.median(errors)) * 100, float(np.median(ratios)))
+
+
+def design_replicates(d: Design) -> dict[Hashable, list[float]]:
+    """Published latencies of the design grouped by their full coordinates."""
+    groups: dict[Hashable, list[float]] = defaultdict(list)
+    for row in d.rows:
+        groups[row.coords].append(row.latency_ms)
+    return groups
+
+
+def without_offsets(residuals: list[Residual], key_of: Callable[[int], Hashable]) -> list[float]:
+    """Log residuals after removing each key's median: the error left if that offset were known in advance."""
+    by_key: dict[Hashable, list[float]] = defaultdict(list)
+    for r in residuals:
+        by_key[key_of(r.row)].append(r.log_ratio)
+    medians = {k: float(np.median(v)) for k, v in by_key.items()}
+    return [r.log_ratio - medians[key_of(r.row)] for r in residuals]

@@ -7,7 +7,15 @@ import pytest
 
 from edgekit.predict import load_params
 from edgekit.predict._fit import fit
-from edgekit.predict._validate import cross_validate, folds, prepare
+from edgekit.predict._validate import (
+    Residual,
+    cross_validate,
+    design_replicates,
+    folds,
+    prepare,
+    replicate_spread,
+    without_offsets,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +41,24 @@ def test_leave_one_device_out_figure_is_reproducible(design) -> None:  # noqa: A
     median = float(np.median(np.abs(np.exp(-np.array([r.log_ratio for r in residuals])) - 1)) * 100)
     assert median == pytest.approx(params.validation["lodo_median_abs_pct"], abs=0.05)
     assert len(residuals) == params.calibration_rows
+
+
+def test_replicate_spread_is_the_error_of_each_groups_geometric_mean() -> None:
+    # {10, 20}: centre sqrt(200) = 14.142 → errors 41.4% and 29.3%; a lone row is no replicate.
+    spread = replicate_spread({"a": [10.0, 20.0], "b": [5.0]})
+    assert (spread.rows, spread.groups) == (2, 1)
+    assert spread.median_abs_pct == pytest.approx((2**0.5 - 1 + 1 - 2**-0.5) / 2 * 100, abs=1e-9)
+    assert spread.median_max_over_min == pytest.approx(2.0)
+
+
+def test_shipped_calibration_replicates_are_about_two_fold_apart(design) -> None:  # noqa: ANN001
+    spread = replicate_spread(design_replicates(design))
+    assert (spread.rows, spread.groups) == (95, 39)
+    assert spread.median_max_over_min == pytest.approx(1.908, abs=1e-3)
+    assert spread.median_abs_pct == pytest.approx(24.09, abs=0.01)
+
+
+def test_without_offsets_removes_each_keys_median() -> None:
+    residuals = [Residual(i, v, "new-device", "cpu", "lodo:x") for i, v in enumerate([0.1, 0.3, -0.2, 0.6])]
+    left = without_offsets(residuals, lambda i: i % 2)  # key 0: rows 0, 2 (median -0.05); key 1: rows 1, 3 (0.45)
+    assert left == pytest.approx([0.15, -0.15, -0.15, 0.15])
