@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,7 +15,10 @@ from rich.console import Console
 
 from edgekit.errors import EdgekitError
 
-console = Console()
+# Piped or logged output (make demo in CI, `| tee`) gets no terminal width; rich would wrap every table
+# cell at 80 columns, so such output is laid out wide instead. COLUMNS, when set, still wins.
+_PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 250
+console = Console(width=_PIPE_WIDTH)
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
