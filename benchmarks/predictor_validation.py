@@ -123,11 +123,12 @@ def data_floor(design, lodo: list[Residual]) -> list[str]:
         f"- Replicates: {spread.rows} rows in {spread.groups} groups share every coordinate (device, model, runtime, "
         f"unit, cores, precision, threads, batch, input) with another row, yet were published a median "
         f"**×{spread.median_max_over_min:.2f}** apart (max/min; different boards, OS and benchmark builds under one "
-        f"device). A predictor is a function of the coordinates, so even the best one (each group's geometric "
-        f"mean) has median |error| **{spread.median_abs_pct:.1f}%** on these rows.",
+        f"device). A prediction is one value per coordinate, so in half of these groups it misses some published "
+        f"row by at least **{spread.median_unavoidable_pct:.1f}%**, whatever the predictor. (This bounds the worst "
+        f"row of each group, not the median over all rows.)",
         f"- Leave-one-device-out with each held-out device's own median offset removed afterwards (an oracle no "
-        f"predictor has): {device:.1f}%; with the offset of each device *and compute unit* removed: "
-        f"{device_unit:.1f}%.",
+        f"predictor has; this model's structure otherwise): {device:.1f}%; with the offset of each device *and "
+        f"compute unit* removed: {device_unit:.1f}%. Most of the remaining error is within a device, not its level.",
     ]
 
 

@@ -177,30 +177,27 @@ def _subdesign(d: Design, rows: list[int]) -> Design:
 
 @dataclass(frozen=True)
 class ReplicateSpread:
-    """How far apart published rows at identical coordinates are: a floor under any predictor's error."""
+    """How far apart published rows at identical coordinates are."""
 
     rows: int  # rows that share all their coordinates with at least one other row
     groups: int
-    median_abs_pct: float  # median |error| of the best constant per group (its geometric mean)
     median_max_over_min: float
+    median_unavoidable_pct: float  # median over groups of the smallest possible worst-row error (see below)
 
 
 def replicate_spread(latencies_by_coordinates: dict[Hashable, list[float]]) -> ReplicateSpread:
-    """Error a perfect predictor still makes when the same coordinates were published with different latencies.
+    """Spread of rows published at identical coordinates (different boards, firmware, benchmark builds).
 
-    Boards, firmware and benchmark builds differ under one device id, and predictions are a function of
-    the coordinates only, so the geometric mean of each group of replicates is the best a predictor can say.
+    A prediction is a function of the coordinates, so it gives one value c for a whole group. With the
+    group's extremes a < b, the larger of |c/a − 1| and |c/b − 1| is smallest at c = 2ab/(a + b), where
+    it is (b − a)/(b + a): whatever a predictor says, some row of the group is missed by at least that much.
     """
-    errors, ratios = [], []
-    for values in latencies_by_coordinates.values():
-        if len(values) < 2:
-            continue
-        centre = math.exp(float(np.mean(np.log(values))))
-        errors += [abs(centre / v - 1) for v in values]
-        ratios.append(max(values) / min(values))
+    ratios = [max(v) / min(v) for v in latencies_by_coordinates.values() if len(v) > 1]
     if not ratios:
         return ReplicateSpread(0, 0, float("nan"), float("nan"))
-    return ReplicateSpread(len(errors), len(ratios), float(np.median(errors)) * 100, float(np.median(ratios)))
+    rows = sum(len(v) for v in latencies_by_coordinates.values() if len(v) > 1)
+    unavoidable = [(r - 1) / (r + 1) * 100 for r in ratios]
+    return ReplicateSpread(rows, len(ratios), float(np.median(ratios)), float(np.median(unavoidable)))
 
 
 def design_replicates(d: Design) -> dict[Hashable, list[float]]:

@@ -43,19 +43,22 @@ def test_leave_one_device_out_figure_is_reproducible(design) -> None:  # noqa: A
     assert len(residuals) == params.calibration_rows
 
 
-def test_replicate_spread_is_the_error_of_each_groups_geometric_mean() -> None:
-    # {10, 20}: centre sqrt(200) = 14.142 → errors 41.4% and 29.3%; a lone row is no replicate.
-    spread = replicate_spread({"a": [10.0, 20.0], "b": [5.0]})
-    assert (spread.rows, spread.groups) == (2, 1)
-    assert spread.median_abs_pct == pytest.approx((2**0.5 - 1 + 1 - 2**-0.5) / 2 * 100, abs=1e-9)
+def test_replicate_spread_bounds_the_worst_row_of_each_group() -> None:
+    # {10, 20}: r = 2, so any single value misses one of them by >= 1/3 (c = 13.33 misses both by exactly that);
+    # {30, 40, 60}: r = 2 → 1/3 as well; {8, 10}: r = 1.25 → 1/9. A lone row is no replicate.
+    spread = replicate_spread({"a": [10.0, 20.0], "b": [30.0, 40.0, 60.0], "c": [8.0, 10.0], "d": [5.0]})
+    assert (spread.rows, spread.groups) == (7, 3)
     assert spread.median_max_over_min == pytest.approx(2.0)
+    assert spread.median_unavoidable_pct == pytest.approx(100 / 3)
+    c = 2 * 10 * 20 / (10 + 20)
+    assert max(abs(c / 10 - 1), abs(c / 20 - 1)) == pytest.approx(1 / 3)
 
 
 def test_shipped_calibration_replicates_are_about_two_fold_apart(design) -> None:  # noqa: ANN001
     spread = replicate_spread(design_replicates(design))
     assert (spread.rows, spread.groups) == (95, 39)
     assert spread.median_max_over_min == pytest.approx(1.908, abs=1e-3)
-    assert spread.median_abs_pct == pytest.approx(24.09, abs=0.01)
+    assert spread.median_unavoidable_pct == pytest.approx(31.23, abs=0.01)
 
 
 def test_without_offsets_removes_each_keys_median() -> None:
