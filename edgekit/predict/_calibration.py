@@ -7,12 +7,14 @@ caveats) ships in the package so a clean clone can refit and validate the predic
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from edgekit.errors import BadInputError
 from edgekit.predict._coords import Coordinates, coordinates_from_row
+from edgekit.profiles import DeviceProfile, PowerMode
 
 PUBLISHED_DIR = Path(__file__).resolve().parents[1] / "data" / "published"
 LATENCY_CSV = PUBLISHED_DIR / "published-latency.csv"
@@ -27,6 +29,19 @@ class CalibrationRow:
     latency_ms: float
     source_key: str
     line: int
+    board: str = ""
+
+    def reference_latency_ms(self, profile: DeviceProfile) -> float:
+        """The latency at the profile's reference clocks: a row measured in a named power mode
+        (its board column names the mode, e.g. "MAXN_SUPER 25W") is scaled by that mode's clock."""
+        mode = power_mode_named_in(self.board, profile)
+        return self.latency_ms * (mode.clock_scale.value if mode else 1.0)
+
+
+def power_mode_named_in(text: str, profile: DeviceProfile) -> PowerMode | None:
+    """The profile's power mode whose name appears as a whole token in ``text`` (None if none does)."""
+    tokens = {t.lower() for t in re.split(r"[^A-Za-z0-9_]+", text) if t}
+    return next((m for m in profile.power_modes if m.name.lower() in tokens), None)
 
 
 def source_key(source: str) -> str:
@@ -59,5 +74,6 @@ def load_calibration(path: Path = LATENCY_CSV, devices: set[str] | None = None) 
                 skipped += 1
                 continue
             coords = coordinates_from_row(raw, f"{path.name} line {line}")
-            rows.append(CalibrationRow(coords, float(raw["latency_ms"]), source_key(raw.get("source", "")), line))
+            source = source_key(raw.get("source", ""))
+            rows.append(CalibrationRow(coords, float(raw["latency_ms"]), source, line, raw.get("board", "").strip()))
     return rows, skipped

@@ -2,9 +2,11 @@
 
 Least squares on relative error, iteratively reweighted towards log error, with non-negative
 coefficients (every term is a cost). Coefficients are shared per unit group (cpu, gpu, accel)
-and refined per runtime/unit with a ridge pull toward the group; precision and CPU core-family
-multipliers are medians of log residuals, shrunk toward 1 by pseudo-rows. Device/runtime pair
-factors are fitted last, so that cross-device structure is learned without them.
+and refined per runtime/unit with a ridge pull toward the group; precision and family (CPU core
+family, accelerator architecture) multipliers are medians of log residuals, shrunk toward 1 by
+pseudo-rows. Device/runtime pair factors are fitted last, so that cross-device structure is
+learned without them. Rows measured in a named power mode are first brought to the profile's
+reference clocks (:meth:`CalibrationRow.reference_latency_ms`).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def build_design(
         keys["precision"].append(f"{c.runtime}/{c.unit}/{c.precision}")
         keys["family"].append(point.family)
         keys["pair"].append(f"{c.device_id}/{c.runtime}/{c.unit}")
-    y = np.array([r.latency_ms for r in rows])
+    y = np.array([r.reference_latency_ms(profiles[r.coords.device_id]) for r in rows])
     return Design(rows, np.array(xs), y, **keys)
 
 

@@ -94,7 +94,7 @@ def point_estimate(fitted: Fitted, x: np.ndarray, coords: Coordinates, family: s
     else:
         tier = "new-runtime"
     value = float(x @ coefficients) * precision * family_factor * (pair or 1.0)
-    used = {f"precision:{precision_key}": precision, f"core_family:{family}": family_factor, f"pair:{pair_key}": pair}
+    used = {f"precision:{precision_key}": precision, f"family:{family}": family_factor, f"pair:{pair_key}": pair}
     return value, tier, {k: v for k, v in used.items() if v is not None and v != 1.0}
 
 

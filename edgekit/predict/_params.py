@@ -30,14 +30,19 @@ class Hyper(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    thread_exponent: float = Field(0.9, description="effective cores = threads ** this (sub-linear scaling)")
+    thread_exponent: float = Field(0.95, description="effective cores = threads ** this (cores with a private L2)")
+    shared_l2_thread_exponent: float = Field(
+        0.6, description="the same for cores that share an L2 (profile cluster l2.shared): they compete for it"
+    )
     memory_rate: Literal["unit", "dram"] = Field(
         "unit", description="memory terms: bytes / the unit's fp32 rate (unit) or / DRAM bandwidth (dram); see _terms"
     )
     winograd_discount: float = Field(0.55, description="fraction of 3x3 stride-1 FLOPs saved by Winograd")
     ridge: float = Field(1.0, description="pull of a runtime's coefficients toward its unit group's")
     shrink_precision: float = Field(2.0, description="pseudo-rows pulling a precision factor toward 1")
-    shrink_family: float = Field(10.0, description="pseudo-rows pulling a CPU core-family factor toward 1")
+    shrink_family: float = Field(
+        10.0, description="pseudo-rows pulling a CPU core-family or accelerator-architecture factor toward 1"
+    )
     shrink_pair: float = Field(2.0, description="pseudo-rows pulling a device/runtime factor toward 1")
     iterations: int = 5
     interval_coverage: float = Field(0.9, description="nominal coverage of the stated interval")
@@ -71,7 +76,9 @@ class LatencyParams(BaseModel):
     group_coefficients: dict[str, list[float]] = Field(description="per unit group: cpu, gpu, accel")
     runtime_coefficients: dict[str, list[float]] = Field(description="per runtime/unit with calibration rows")
     precision_factors: dict[str, float] = Field(description="runtime/unit/precision multipliers")
-    family_factors: dict[str, float] = Field(description="CPU core-family multipliers")
+    family_factors: dict[str, float] = Field(
+        description="CPU core-family and accelerator-architecture (``gpu:Adreno``) multipliers"
+    )
     pair_factors: dict[str, float] = Field(description="device/runtime/unit multipliers (calibrated pairs)")
     interval_quantiles: dict[str, dict[str, Quantiles]] = Field(
         default_factory=dict, description="tier -> unit group -> quantiles"

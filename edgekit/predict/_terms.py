@@ -9,16 +9,24 @@ latency ≈ Σ coefficient_k × term_k, with terms (see ``_params.TERMS``):
 * fixed: 1 ms (session, transfer and timing overheads).
 
 CPU effective peak: the threads run on the fastest cores of the selection, statically partitioned,
-so the slowest of them sets the pace: ``threads ** thread_exponent × slowest used core's peak``.
+so the slowest of them sets the pace: ``threads ** exponent × slowest used core's peak``. The
+exponent is ``thread_exponent`` (0.95) for cores with a private L2 and ``shared_l2_thread_exponent``
+(0.6) for clusters whose cores share one L2 (Cortex-A53/A57/A72, Carmel, Tremont): on those the
+calibration rows gain ~2.3x from four threads, not ~3.7x (Raspberry Pi 4, Jetson Nano, Celeron,
+Xavier), whereas Cortex-A76/A78AE boards scale almost linearly. The validation report
+(benchmarks/results/predictor_validation.md) scores one exponent for every core as an ablation.
+
+Accelerators of one architecture family (profile ``architecture``: Adreno, NVIDIA Ampere …) share a
+fitted factor, as CPU cores of one family do: a new device then inherits what its siblings showed.
 
 Memory rate (``Hyper.memory_rate``): with ``"unit"`` (the default), bytes are moved at a rate
-proportional to the compute unit's fp32 throughput — for a CPU the same ``threads ** thread_exponent
+proportional to the compute unit's fp32 throughput — for a CPU the same ``threads ** exponent
 × slowest used core`` as compute, for a GPU its fp32 peak — with the byte cost in FLOP-equivalents
 fitted per runtime. At batch 1 the feature maps of these networks sit mostly in caches, so moving
 them scales with the cores doing it (a four-thread run of a depthwise network is ~3x faster than a
 one-thread run on every board in the calibration file), whereas the DRAM peak does not change with
-threads. Leave-one-device-out error: 35.4% with ``"dram"`` (bytes / theoretical DRAM bandwidth,
-the earlier model), 29.3% with ``"unit"`` (benchmarks/results/predictor_validation.md). NPUs and
+threads. ``"dram"`` (bytes / theoretical DRAM bandwidth, the earlier model) is scored as an
+ablation in the validation report (35.4% against 29.3% when it was replaced). NPUs and
 TPUs keep the DRAM rate: their published peaks do not predict their speed on these networks.
 """
 
@@ -37,9 +45,9 @@ from edgekit.profiles import Accelerator, CpuCluster, DeviceProfile
 _MS = 1e3
 _GIGA = 1e9
 _LAYER_MS = 1e-3  # one microsecond per layer per GHz, so the coefficient reads in µs
-# Order in which an accelerator's published peaks stand in for a missing one.
 # Units whose memory terms use the unit's own rate under Hyper.memory_rate == "unit" (the CPU always does).
 _UNIT_RATE_KINDS = frozenset({"gpu"})
+# Order in which an accelerator's published peaks stand in for a missing one.
 _PEAK_FALLBACK = {"fp32": ("fp32", "fp16", "int8"), "fp16": ("fp16", "fp32", "int8"), "int8": ("int8", "fp16", "fp32")}
 
 
@@ -50,7 +58,7 @@ class DevicePoint:
     peak_gflops: float
     bandwidth_gbs: float
     clock_ghz: float | None
-    family: str | None
+    family: str | None  # CPU core family or accelerator architecture: keys a fitted factor
     assumed_peak: bool
     memory_gflops: float | None = None  # rate memory terms divide by (FLOP-equivalents/s); None: DRAM bandwidth
 
@@ -65,7 +73,8 @@ def _cpu_point(profile: DeviceProfile, coords: Coordinates, hyper: Hyper, bandwi
     cores = used_cores(profile, coords)
     precision = PEAK_CLASS[coords.precision]
     slowest = cores[-1]
-    effective_cores = len(cores) ** hyper.thread_exponent
+    shares_l2 = slowest.l2 is not None and slowest.l2.shared
+    effective_cores = len(cores) ** (hyper.shared_l2_thread_exponent if shares_l2 else hyper.thread_exponent)
     peak = effective_cores * slowest.core_gflops(precision)
     family = slowest.core.split()[0]
     memory = effective_cores * slowest.core_gflops("fp32") if hyper.memory_rate == "unit" else None
@@ -99,7 +108,8 @@ def device_point(
     memory = None
     if hyper.memory_rate == "unit" and coords.unit in _UNIT_RATE_KINDS:
         memory = _first_peak(unit, _PEAK_FALLBACK["fp32"]) or peak
-    return DevicePoint(peak, bandwidth, None, None, assumed, memory)
+    family = f"{unit.kind}:{unit.architecture}" if unit.architecture else None
+    return DevicePoint(peak, bandwidth, None, family, assumed, memory)
 
 
 def terms(features: ModelFeatures, point: DevicePoint, coords: Coordinates, hyper: Hyper) -> np.ndarray:

@@ -45,6 +45,13 @@ class Sourced(_Strict):
         return f"{self.kind}, unverified" if self.unverified else self.kind
 
 
+class L2Cache(_Strict):
+    """How a cluster's L2 is organised: threads that share one L2 compete for it and scale worse."""
+
+    shared: bool = Field(description="one L2 shared by the cluster's cores (or by pairs/modules of them)")
+    source: str = Field(min_length=3, description="where the cache organisation is documented")
+
+
 class CpuCluster(_Strict):
     """A group of identical cores (a big.LITTLE cluster, or all cores of a homogeneous CPU)."""
 
@@ -55,6 +62,7 @@ class CpuCluster(_Strict):
     fp32_flops_per_cycle: Sourced = Field(description="per core, FMA counted as 2 FLOP")
     fp16_flops_per_cycle: Sourced | None = Field(None, description="None: no FP16 arithmetic (runs at fp32 rate)")
     int8_ops_per_cycle: Sourced | None = Field(None, description="None: no int8 rate claimed (fp32 rate assumed)")
+    l2: L2Cache | None = Field(None, description="None: not stated (a private L2 per core is assumed)")
 
     def core_gflops(self, precision: Precision) -> float:
         """Peak GFLOPS (GOPS for int8) of one core at ``precision``, falling back to the fp32 rate."""
@@ -96,6 +104,9 @@ class Accelerator(_Strict):
 
     kind: Literal["gpu", "npu", "tpu", "dsp"]
     name: str
+    architecture: str | None = Field(
+        None, description="architecture family (e.g. Adreno, NVIDIA Ampere); units of one family share a fitted factor"
+    )
     peak_gflops_fp32: Sourced | None = None
     peak_gflops_fp16: Sourced | None = None
     peak_gops_int8: Sourced | None = None

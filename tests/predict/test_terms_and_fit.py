@@ -31,6 +31,25 @@ def test_cpu_threads_take_fastest_cores_and_slowest_sets_the_pace() -> None:
     assert len(used_cores(rk, _coords(cores="big", threads=8))) == 4  # capped at the big cluster
 
 
+def test_cores_that_share_an_l2_scale_with_the_smaller_exponent() -> None:
+    pi4, rk = get_profile("raspberry-pi-4"), get_profile("rk3588")
+    assert pi4.cpu.clusters[0].l2.shared  # one L2 per Cortex-A72 cluster
+    assert rk.cpu.clusters[0].l2 is None  # Cortex-A76: private L2
+    four_a72 = device_point(pi4, _coords(device_id="raspberry-pi-4", precision="fp32", threads=4), HYPER, {})
+    assert four_a72.peak_gflops == pytest.approx(4**0.6 * 1.5 * 8)  # HYPER.shared_l2_thread_exponent = 0.6
+    four_a76 = device_point(rk, _coords(cores="big", threads=4), HYPER, {})
+    assert four_a76.peak_gflops == pytest.approx(4**0.95 * 2.4 * 32)  # HYPER.thread_exponent = 0.95
+
+
+def test_accelerators_of_one_architecture_share_a_family_key() -> None:
+    keys = {
+        device: device_point(get_profile(device), _coords(device_id=device, unit="gpu"), HYPER, {"gpu": 1000.0}).family
+        for device in ("snapdragon-8-gen-2", "snapdragon-888", "jetson-orin-nano", "jetson-agx-orin")
+    }
+    assert keys == {"snapdragon-8-gen-2": "gpu:Adreno", "snapdragon-888": "gpu:Adreno",
+                    "jetson-orin-nano": "gpu:NVIDIA Ampere", "jetson-agx-orin": "gpu:NVIDIA Ampere"}  # fmt: skip
+
+
 def test_memory_terms_scale_with_the_cores_under_unit_rate_and_not_under_dram() -> None:
     rk, features = get_profile("rk3588"), model_features("mobilenet_v2")
     one, four = _coords(cores="big", threads=1), _coords(cores="big", threads=4)

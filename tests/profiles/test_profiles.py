@@ -146,3 +146,9 @@ def _sourced_values(node: object) -> list[dict]:
         for child in node:
             found += _sourced_values(child)
     return found
+
+
+def test_every_accelerator_names_its_architecture_family() -> None:
+    """The predictor shares a fitted factor between accelerators of one architecture (gpu:Adreno …)."""
+    missing = [f"{p.id}/{a.kind}" for p in load_profiles().values() for a in p.accelerators if not a.architecture]
+    assert missing == []
