@@ -30,12 +30,25 @@ class CalibrationRow:
     source_key: str
     line: int
     board: str = ""
+    variant_gmacs: float | None = None  # MACs of the graph actually measured, when it differs from torchvision's
 
     def reference_latency_ms(self, profile: DeviceProfile) -> float:
         """The latency at the profile's reference clocks: a row measured in a named power mode
         (its board column names the mode, e.g. "MAXN_SUPER 25W") is scaled by that mode's clock."""
         mode = power_mode_named_in(self.board, profile)
         return self.latency_ms * (mode.clock_scale.value if mode else 1.0)
+
+
+_VARIANT_GMACS = re.compile(r"(\d+\.\d+)(?: GMACs[^)v]*)? vs \d+\.\d+")
+
+
+def variant_gmacs(model_variant: str) -> float | None:
+    """The published MACs of a benchmark's own graph, from a ``model_variant`` note such as
+    "Caffe ResNet-50 v1 (stride 2 on the 1x1 conv; 3.86 vs 4.09 GMACs for torchvision v1.5)" (None if not stated)."""
+    if "GMACs" not in model_variant:
+        return None
+    match = _VARIANT_GMACS.search(model_variant)
+    return float(match.group(1)) if match else None
 
 
 def power_mode_named_in(text: str, profile: DeviceProfile) -> PowerMode | None:
@@ -75,5 +88,6 @@ def load_calibration(path: Path = LATENCY_CSV, devices: set[str] | None = None) 
                 continue
             coords = coordinates_from_row(raw, f"{path.name} line {line}")
             source = source_key(raw.get("source", ""))
-            rows.append(CalibrationRow(coords, float(raw["latency_ms"]), source, line, raw.get("board", "").strip()))
+            board, variant = raw.get("board", "").strip(), raw.get("model_variant", "")
+            rows.append(CalibrationRow(coords, float(raw["latency_ms"]), source, line, board, variant_gmacs(variant)))
     return rows, skipped

@@ -1,11 +1,13 @@
-"""Calibration rows: rows measured in a named power mode are brought to the profile's reference clocks."""
+"""Calibration rows are compared at reference clocks (named power modes) and on the graph they measured."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from edgekit.predict import Coordinates
-from edgekit.predict._calibration import CalibrationRow, load_calibration, power_mode_named_in
+from edgekit.predict import Coordinates, model_features
+from edgekit.predict._calibration import CalibrationRow, load_calibration, power_mode_named_in, variant_gmacs
+from edgekit.predict._fit import _as_measured
 from edgekit.profiles import get_profile, load_profiles
 
 
@@ -35,3 +37,34 @@ def test_shipped_calibration_names_power_modes_only_where_the_board_says_so() ->
              for r in rows if power_mode_named_in(r.board, profiles[r.coords.device_id])}  # fmt: skip
     assert moded == {("jetson-orin-nano", "MAXN_SUPER")}
     assert sum(power_mode_named_in(r.board, profiles[r.coords.device_id]) is not None for r in rows) == 7
+
+
+@pytest.mark.parametrize(
+    ("note", "gmacs"),
+    [
+        ("ncnn benchmark graph: Caffe SqueezeNet v1.1 with padded conv10 (0.42 GMACs at 227 vs 0.35 for torchvision "
+         "at 224)", 0.42),
+        ("ncnn benchmark graph: Caffe MobileNetV2 with an extra 1x1 expand conv in block 1 (0.314 vs 0.30 GMACs)",
+         0.314),
+        ("ncnn benchmark graph: early MobileNetV3-Large layout (672->160 block at 14x14, SE reduction exp/4; 0.246 vs "
+         "0.22 GMACs)", 0.246),
+        ("ncnn benchmark graph: Caffe ResNet-50 v1 (stride 2 on the 1x1 conv; 3.86 vs 4.09 GMACs for torchvision v1.5)",
+         3.86),
+        ("ONNX model zoo resnet50-v1-7", None),
+        ("", None),
+    ],
+)  # fmt: skip
+def test_variant_gmacs_reads_the_measured_graphs_macs(note: str, gmacs: float | None) -> None:
+    assert variant_gmacs(note) == gmacs
+
+
+def test_dense_compute_is_scaled_to_the_measured_graph() -> None:
+    features = model_features("resnet50")
+    x = np.arange(1.0, 7.0)
+    row = CalibrationRow(_row("rk3588", "").coords, 1.0, "test", 2, "", variant_gmacs=3.86)
+    torchvision_gmacs = (features.dense_flops + features.depthwise_flops) / 2 / 1e9
+    assert torchvision_gmacs == pytest.approx(4.09, abs=0.005)  # torchvision's ResNet-50 v1.5
+    scaled = _as_measured(x, features, row)
+    assert scaled[0] == pytest.approx(3.86 / torchvision_gmacs)  # only the dense compute term
+    assert list(scaled[1:]) == list(x[1:])
+    assert _as_measured(x, features, _row("rk3588", "")) is x  # no stated variant: unchanged
