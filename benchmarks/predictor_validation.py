@@ -31,6 +31,7 @@ from edgekit.predict._validate import (
     design_replicates,
     folds,
     nested_lodo,
+    nested_selection_lodo,
     prepare,
     replicate_spread,
     without_offsets,
@@ -94,7 +95,7 @@ def main() -> None:
     lodo = [r for r, _ in nested]
     hits = [h for _, h in nested]
     ablations = {text: ablated_lodo(hyper, update) for text, update in ABLATIONS}
-    lines = report(params, by_method, lodo, hits, len(design.rows), skipped, ablations)
+    lines = report(params, by_method, lodo, hits, len(design.rows), skipped, ablations, selected_lodo(hyper))
     lines += data_floor(design, lodo)
     print("\n".join(lines))
     args.out.write_text("\n".join(lines) + "\n")
@@ -109,6 +110,21 @@ ABLATIONS = (
     ("one thread-scaling exponent (0.9) for every core, shared L2 or not",
      {"thread_exponent": 0.9, "shared_l2_thread_exponent": 0.9}),
 )  # fmt: skip
+
+
+# The thread exponents were chosen by the leave-one-device-out score itself; redoing that choice inside
+# each fold (an inner leave-one-device-out over the other devices) measures what choosing costs.
+EXPONENT_CANDIDATES = (
+    (0.95, 0.6), (0.9, 0.9), (0.9, 0.6), (1.0, 0.6), (0.95, 0.7), (0.95, 0.5),
+)  # fmt: skip
+
+
+def selected_lodo(hyper: Hyper) -> float:
+    """Leave-one-device-out median |error| with the thread exponents chosen inside each fold."""
+    hypers = [hyper.model_copy(update={"thread_exponent": private, "shared_l2_thread_exponent": shared})
+              for private, shared in EXPONENT_CANDIDATES]  # fmt: skip
+    residuals, _ = nested_selection_lodo([prepare(h)[0] for h in hypers], hypers)
+    return abs_pct([r.log_ratio for r in residuals])
 
 
 def ablated_lodo(hyper: Hyper, update: dict) -> float:
@@ -151,7 +167,7 @@ def summary(lodo: list[Residual], hits: list[bool], by_method: dict) -> dict[str
     }
 
 
-def report(params, by_method, lodo, hits, n_rows, skipped, ablations: dict[str, float]) -> list[str]:
+def report(params, by_method, lodo, hits, n_rows, skipped, ablations: dict[str, float], selected: float) -> list[str]:
     """The markdown report."""
     figures = summary(lodo, hits, by_method)
     coverage = params.hyper.interval_coverage
@@ -166,7 +182,8 @@ def report(params, by_method, lodo, hits, n_rows, skipped, ablations: dict[str, 
         f"({skipped} rows on devices without a profile left out; `excluded` rows never used).",
         f"Stated interval: central {coverage:.0%} of held-out log residuals of the prediction's tier.",
         f"Hyper-parameters (fixed, not tuned per fold; the thread exponents and Winograd discount were chosen "
-        f"by this leave-one-device-out score, so it is slightly optimistic): {params.hyper.model_dump_json()}.",
+        f"by this leave-one-device-out score, so it is optimistic — see the re-chosen figure below): "
+        f"{params.hyper.model_dump_json()}.",
         "",
         "## Headline (leave-one-device-out)",
         "",
@@ -175,6 +192,10 @@ def report(params, by_method, lodo, hits, n_rows, skipped, ablations: dict[str, 
         f"- coverage of the stated interval, nested (quantiles from the other devices only): "
         f"**{figures['lodo_nested_coverage']:.0%}** (target ≥ {TARGET_COVERAGE:.0%}: "
         f"{met(figures['lodo_nested_coverage'] >= TARGET_COVERAGE)})",
+        f"- the same with the thread exponents re-chosen for each held-out device, among "
+        f"{len(EXPONENT_CANDIDATES)} candidates, by an inner leave-one-device-out over the other devices: "
+        f"**{selected:.1f}%** (the shipped exponents were chosen on the whole score above, which is therefore "
+        f"optimistic; this figure is not)",
         f"- leave-one-model-out median |error|: {figures['lomo_median_abs_pct']:.1f}% "
         f"(calibrated device, unseen network; coverage of shipped intervals "
         f"{covered(by_method['leave-one-model-out'], params.interval_quantiles):.0%})",

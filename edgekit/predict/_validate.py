@@ -168,6 +168,38 @@ def nested_lodo(d: Design, hyper: Hyper) -> list[tuple[Residual, bool]]:
     return out
 
 
+def nested_selection_lodo(designs: list[Design], hypers: list[Hyper]) -> tuple[list[Residual], dict[str, int]]:
+    """Leave-one-device-out in which the hyper-parameters are chosen again for each held-out device,
+    by the lowest inner leave-one-device-out median error over the other devices only: the error of the
+    whole procedure "fit, and pick the hyper-parameters by this score", free of the optimism of
+    scoring a choice on the data that made it. ``designs[k]`` is built with ``hypers[k]`` (same rows).
+
+    Returns:
+        (held-out residuals, index of the chosen candidate per device).
+    """
+    first = designs[0]
+    devices = sorted({r.coords.device_id for r in first.rows})
+    device_of = lambda dd: lambda i: dd.rows[i].coords.device_id  # noqa: E731
+    out, chosen = [], {}
+    for device in devices:
+        train_rows = [i for i, r in enumerate(first.rows) if r.coords.device_id != device]
+        best = 0
+        if len(designs) > 1:
+            inners = [(_subdesign(d, train_rows), hyper) for d, hyper in zip(designs, hypers, strict=True)]
+            best = int(np.argmin([_median_abs_pct(cross_validate(i, h, device_of(i), "inner")) for i, h in inners]))
+        chosen[device] = best
+        d, hyper = designs[best], hypers[best]
+        fitted = fit(d, np.array(train_rows), hyper)
+        held = np.array([i for i, r in enumerate(d.rows) if r.coords.device_id == device])
+        for i, (pred, tier) in zip(held, predict_rows(d, fitted, held), strict=True):
+            out.append(Residual(int(i), math.log(d.y[i] / pred), tier, d.group[i], f"selected:{device}"))
+    return out, chosen
+
+
+def _median_abs_pct(residuals: list[Residual]) -> float:
+    return float(np.median(np.abs(np.exp(-np.array([r.log_ratio for r in residuals])) - 1)) * 100)
+
+
 def _subdesign(d: Design, rows: list[int]) -> Design:
     pick = np.array(rows)
     return Design([d.rows[i] for i in rows], d.x[pick], d.y[pick], [d.group[i] for i in rows],

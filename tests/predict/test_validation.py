@@ -6,16 +6,20 @@ import numpy as np
 import pytest
 
 from edgekit.predict import load_params
-from edgekit.predict._fit import fit
+from edgekit.predict._fit import build_design, fit
+from edgekit.predict._params import Hyper
 from edgekit.predict._validate import (
     Residual,
+    _subdesign,
     cross_validate,
     design_replicates,
     folds,
+    nested_selection_lodo,
     prepare,
     replicate_spread,
     without_offsets,
 )
+from edgekit.profiles import load_profiles
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +69,21 @@ def test_without_offsets_removes_each_keys_median() -> None:
     residuals = [Residual(i, v, "new-device", "cpu", "lodo:x") for i, v in enumerate([0.1, 0.3, -0.2, 0.6])]
     left = without_offsets(residuals, lambda i: i % 2)  # key 0: rows 0, 2 (median -0.05); key 1: rows 1, 3 (0.45)
     assert left == pytest.approx([0.15, -0.15, -0.15, 0.15])
+
+
+def test_nested_selection_never_picks_a_broken_candidate_and_reduces_to_plain_lodo(design) -> None:  # noqa: ANN001
+    keep = {"jetson-nano", "raspberry-pi-4", "jetson-orin-nano", "celeron-n5105"}
+    rows = [i for i, r in enumerate(design.rows) if r.coords.device_id in keep and r.coords.unit == "cpu"]
+    small = _subdesign(design, rows)
+    hyper = Hyper()
+    broken = hyper.model_copy(update={"thread_exponent": 3.0, "shared_l2_thread_exponent": 3.0})
+    broken_design = build_design(small.rows, load_profiles(), broken, {})
+    by_device = lambda i: small.rows[i].coords.device_id  # noqa: E731
+    plain = cross_validate(small, hyper, by_device, "lodo")
+    selected, chosen = nested_selection_lodo([small, broken_design], [hyper, broken])
+    assert chosen == dict.fromkeys(sorted(keep), 0)
+    assert sorted((r.row, round(r.log_ratio, 12)) for r in selected) == sorted(
+        (r.row, round(r.log_ratio, 12)) for r in plain
+    )
+    alone, _ = nested_selection_lodo([small], [hyper])
+    assert [r.log_ratio for r in alone] == pytest.approx([r.log_ratio for r in selected])
