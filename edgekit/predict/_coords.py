@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -88,11 +88,20 @@ def _latency(text: str | None, where: str) -> float | None:
         raise BadInputError(f"{where}: latency_ms: not a number: {value!r}") from None
 
 
-def read_table(path: Path) -> list[tuple[Coordinates, float | None]]:
+class TableRow(NamedTuple):
+    """One row of a table laid out like ``published-latency.csv``."""
+
+    coords: Coordinates
+    latency_ms: float | None  # the published figure, when the table has one
+    board: str  # may name a power mode of the device's profile ("MAXN_SUPER 25W")
+    model_variant: str  # may state the MACs of the publisher's own graph
+
+
+def read_table(path: Path) -> list[TableRow]:
     """Read every row of a table laid out like ``published-latency.csv`` (``latency_ms`` optional).
 
     Returns:
-        (coordinates, published latency or None) per row, in file order.
+        The rows in file order.
 
     Raises:
         BadInputError: missing file or columns, or a malformed row (named by its line number).
@@ -109,7 +118,8 @@ def read_table(path: Path) -> list[tuple[Coordinates, float | None]]:
     for line, row in enumerate(reader, start=2):
         where = f"{path.name} line {line}"
         coords = coordinates_from_row(row, where)
-        rows.append((coords, _latency(row.get("latency_ms"), where)))
+        text = {key: (row.get(key) or "").strip() for key in ("board", "model_variant")}
+        rows.append(TableRow(coords, _latency(row.get("latency_ms"), where), text["board"], text["model_variant"]))
     if not rows:
         raise BadInputError(f"table {path} has no rows")
     return rows

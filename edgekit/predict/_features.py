@@ -122,6 +122,18 @@ def features_from_analysis(analysis: GraphAnalysis, model: str, input_px: int) -
     )  # fmt: skip
 
 
+def with_published_macs(features: ModelFeatures, gmacs: float | None) -> ModelFeatures:
+    """The features of a publisher's own variant of the network, when it states that graph's MACs
+    (ncnn benchmarks Caffe graphs: ResNet-50 v1 has 3.86 GMACs where torchvision's v1.5 has 4.09).
+    Only the dense compute scales; feature maps and weights are taken as torchvision's."""
+    if gmacs is None:
+        return features
+    ratio = gmacs * 1e9 / ((features.dense_flops + features.depthwise_flops) / 2)
+    return features.model_copy(
+        update={"dense_flops": features.dense_flops * ratio, "winograd_flops": features.winograd_flops * ratio}
+    )
+
+
 def _numel(shape: list[int | str]) -> int:
     total = 1
     for dim in shape:

@@ -6,7 +6,8 @@ and refined per runtime/unit with a ridge pull toward the group; precision and f
 family, accelerator architecture) multipliers are medians of log residuals, shrunk toward 1 by
 pseudo-rows. Device/runtime pair factors are fitted last, so that cross-device structure is
 learned without them. Rows measured in a named power mode are first brought to the profile's
-reference clocks (:meth:`CalibrationRow.reference_latency_ms`).
+reference clocks (:meth:`CalibrationRow.reference_latency_ms`), and rows of a publisher's own graph
+variant are costed on that graph (:func:`~edgekit.predict._features.with_published_macs`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.predict._calibration import CalibrationRow
-from edgekit.predict._features import ModelFeatures, model_features
+from edgekit.predict._features import model_features, with_published_macs
 from edgekit.predict._params import Hyper
 from edgekit.predict._terms import device_point, terms, unit_group
 from edgekit.profiles import DeviceProfile
@@ -64,8 +65,8 @@ def build_design(
     for row in rows:
         c = row.coords
         point = device_point(profiles[c.device_id], c, hyper, reference_peaks)
-        features = model_features(c.model, c.input_size)
-        xs.append(_as_measured(terms(features, point, c, hyper), features, row))
+        features = with_published_macs(model_features(c.model, c.input_size), row.variant_gmacs)
+        xs.append(terms(features, point, c, hyper))
         keys["group"].append(unit_group(c.unit))
         keys["engine"].append(engine_key(c.runtime, c.unit))
         keys["precision"].append(f"{c.runtime}/{c.unit}/{c.precision}")
@@ -73,17 +74,6 @@ def build_design(
         keys["pair"].append(f"{c.device_id}/{c.runtime}/{c.unit}")
     y = np.array([r.reference_latency_ms(profiles[r.coords.device_id]) for r in rows])
     return Design(rows, np.array(xs), y, **keys)
-
-
-def _as_measured(x: np.ndarray, features: ModelFeatures, row: CalibrationRow) -> np.ndarray:
-    """Scale the dense compute term to the graph the row measured when its publisher states that graph's MACs
-    (ncnn's benchmark graphs are Caffe variants: ResNet-50 v1 has 3.86 GMACs, torchvision's v1.5 4.09)."""
-    if row.variant_gmacs is None:
-        return x
-    torchvision_macs = (features.dense_flops + features.depthwise_flops) / 2
-    scaled = x.copy()
-    scaled[0] *= row.variant_gmacs * 1e9 / torchvision_macs
-    return scaled
 
 
 def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:

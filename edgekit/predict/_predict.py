@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import BadInputError, UnknownNameError
 from edgekit.metrics import Interval, Metric, Provenance, computed
+from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, read_table
-from edgekit.predict._features import ModelFeatures, model_features
+from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
 from edgekit.predict._latency import LatencyEstimate, estimate_latency
 from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory
 from edgekit.predict._params import PARAMS_VERSION, PREDICTOR_NAME, LatencyParams, load_params
@@ -195,17 +196,24 @@ def predict_resolved(
 
 
 def predict_table(path: Path, params: LatencyParams | None = None) -> list[Prediction]:
-    """Predict every row of a table laid out like ``published-latency.csv``, in order.
+    """Predict every row of a table laid out like ``published-latency.csv``, in order, as the
+    calibration compares them: in the power mode the ``board`` column names, if any, and on the
+    publisher's own graph when ``model_variant`` states its MACs.
 
     Raises:
         BadInputError: a row cannot be placed; the message names its line and the reason.
     """
     params = params or load_params()
     out = []
-    for line, (coords, observed) in enumerate(read_table(path), start=2):
+    for line, row in enumerate(read_table(path), start=2):
         try:
-            prediction = predict(coords, params=params)
+            profile = check_coordinates(row.coords, params)
+            mode = power_mode_named_in(row.board, profile)
+            features = with_published_macs(
+                model_features(row.coords.model, row.coords.input_size), variant_gmacs(row.model_variant)
+            )
+            prediction = predict(row.coords, power_mode=mode.name if mode else None, params=params, features=features)
         except BadInputError as exc:
             raise type(exc)(f"{path.name} line {line}: {exc}") from None
-        out.append(prediction.model_copy(update={"observed_latency_ms": observed}))
+        out.append(prediction.model_copy(update={"observed_latency_ms": row.latency_ms}))
     return out

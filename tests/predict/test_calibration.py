@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from edgekit.predict import Coordinates, model_features
 from edgekit.predict._calibration import CalibrationRow, load_calibration, power_mode_named_in, variant_gmacs
-from edgekit.predict._fit import _as_measured
+from edgekit.predict._features import with_published_macs
 from edgekit.profiles import get_profile, load_profiles
 
 
@@ -60,11 +59,11 @@ def test_variant_gmacs_reads_the_measured_graphs_macs(note: str, gmacs: float | 
 
 def test_dense_compute_is_scaled_to_the_measured_graph() -> None:
     features = model_features("resnet50")
-    x = np.arange(1.0, 7.0)
-    row = CalibrationRow(_row("rk3588", "").coords, 1.0, "test", 2, "", variant_gmacs=3.86)
     torchvision_gmacs = (features.dense_flops + features.depthwise_flops) / 2 / 1e9
     assert torchvision_gmacs == pytest.approx(4.09, abs=0.005)  # torchvision's ResNet-50 v1.5
-    scaled = _as_measured(x, features, row)
-    assert scaled[0] == pytest.approx(3.86 / torchvision_gmacs)  # only the dense compute term
-    assert list(scaled[1:]) == list(x[1:])
-    assert _as_measured(x, features, _row("rk3588", "")) is x  # no stated variant: unchanged
+    caffe = with_published_macs(features, 3.86)  # ncnn's Caffe ResNet-50 v1
+    assert caffe.dense_flops == pytest.approx(features.dense_flops * 3.86 / torchvision_gmacs)
+    assert caffe.winograd_flops == pytest.approx(features.winograd_flops * 3.86 / torchvision_gmacs)
+    unchanged = ("depthwise_bytes", "dense_activation_bytes", "weight_bytes", "memory_op_bytes", "layers", "params")
+    assert all(getattr(caffe, name) == getattr(features, name) for name in unchanged)
+    assert with_published_macs(features, None) is features

@@ -97,6 +97,24 @@ def test_table_predicts_rows_in_order(tmp_path: Path) -> None:
     assert first.latency_ms.value == pytest.approx(predict(RK_NCNN).latency_ms.value)
 
 
+def test_table_rows_are_predicted_as_calibration_compares_them(tmp_path: Path) -> None:
+    """A board naming a power mode is predicted in that mode; a stated graph variant on that graph."""
+    table = tmp_path / "rows.csv"
+    table.write_text(
+        "device_id,board,model,model_variant,runtime,unit,cores,precision,threads,batch,input_size\n"
+        'jetson-orin-nano,"Super/MAXN_SUPER 25W, JetPack 6",resnet18,,tensorrt,gpu,,fp16,,1,224\n'
+        'rk3588,,resnet50,"Caffe ResNet-50 v1 (stride 2 on the 1x1 conv; 3.86 vs 4.09 GMACs)",ncnn,cpu,big,fp16,4,1,\n'
+    )  # fmt: skip
+    super_mode, caffe = predict_table(table)
+    reference = predict(super_mode.coordinates)
+    assert (super_mode.power_mode, reference.power_mode) == ("MAXN_SUPER", "15W")
+    assert super_mode.latency_ms.value == pytest.approx(reference.latency_ms.value / 1.63)
+    torchvision = predict(caffe.coordinates)
+    compute = torchvision.detail["term_ms:dense_compute"]
+    assert caffe.detail["term_ms:dense_compute"] == pytest.approx(compute * 3.86 / 4.089, rel=2e-3)
+    assert caffe.latency_ms.value < torchvision.latency_ms.value
+
+
 def test_table_row_that_cannot_be_placed_names_its_line(tmp_path: Path) -> None:
     table = tmp_path / "rows.csv"
     table.write_text("device_id,model,runtime,unit,precision\nrk3588,resnet18,ncnn,cpu,fp16\n"
