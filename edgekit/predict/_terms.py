@@ -78,10 +78,6 @@ def _cpu_point(profile: DeviceProfile, coords: Coordinates, hyper: Hyper, bandwi
     peak = effective_cores * slowest.core_gflops(precision)
     family = slowest.core.split()[0]
     memory = effective_cores * slowest.core_gflops("fp32") if hyper.memory_rate == "unit" else None
-    import os
-
-    if os.environ.get("MEMCLK"):
-        memory = effective_cores * slowest.max_ghz.value * float(os.environ["MEMCLK"])
     return DevicePoint(peak, bandwidth, max(c.max_ghz.value for c in cores), family, False, memory)
 
 

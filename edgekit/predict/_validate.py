@@ -138,8 +138,7 @@ def calibrate(hyper: Hyper | None = None, csv_path=LATENCY_CSV) -> tuple[Latency
     fitted = fit(design, np.arange(len(design.rows)), hyper)
     params = params_from_fit(fitted, hyper, sha256_file(csv_path), len(design.rows), peaks)
     intervals = tier_quantiles(by_method, hyper.interval_coverage)
-    lodo = np.array([r.log_ratio for r in by_method["leave-one-device-out"]])
-    validation = {"lodo_median_abs_pct": float(np.median(np.abs(np.exp(-lodo) - 1)) * 100)}
+    validation = {"lodo_median_abs_pct": median_abs_pct(by_method["leave-one-device-out"])}
     return params.model_copy(update={"interval_quantiles": intervals, "validation": validation}), by_method
 
 
@@ -186,7 +185,7 @@ def nested_selection_lodo(designs: list[Design], hypers: list[Hyper]) -> tuple[l
         best = 0
         if len(designs) > 1:
             inners = [(_subdesign(d, train_rows), hyper) for d, hyper in zip(designs, hypers, strict=True)]
-            best = int(np.argmin([_median_abs_pct(cross_validate(i, h, device_of(i), "inner")) for i, h in inners]))
+            best = int(np.argmin([median_abs_pct(cross_validate(i, h, device_of(i), "inner")) for i, h in inners]))
         chosen[device] = best
         d, hyper = designs[best], hypers[best]
         fitted = fit(d, np.array(train_rows), hyper)
@@ -196,7 +195,8 @@ def nested_selection_lodo(designs: list[Design], hypers: list[Hyper]) -> tuple[l
     return out, chosen
 
 
-def _median_abs_pct(residuals: list[Residual]) -> float:
+def median_abs_pct(residuals: list[Residual]) -> float:
+    """Median |predicted − observed| / observed, in %."""
     return float(np.median(np.abs(np.exp(-np.array([r.log_ratio for r in residuals])) - 1)) * 100)
 
 
