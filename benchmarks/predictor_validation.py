@@ -30,6 +30,7 @@ from edgekit.predict._validate import (
     cross_validate,
     design_replicates,
     folds,
+    median_abs_pct,
     nested_lodo,
     nested_selection_lodo,
     prepare,
@@ -43,11 +44,6 @@ TARGET_MEDIAN_PCT, TARGET_COVERAGE = 25.0, 0.80  # issue #6 acceptance targets f
 # Models recommend considers by default: their features ship too, so a fresh install needs no export.
 DEFAULT_CANDIDATES = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0",
                       "squeezenet1_1", "efficientnet_b0", "mnasnet1_0", "resnet18"]  # fmt: skip
-
-
-def abs_pct(log_ratios: list[float]) -> float:
-    """Median |predicted − observed| / observed in %, from log(observed / predicted)."""
-    return float(np.median(np.abs(np.exp(-np.array(log_ratios)) - 1)) * 100)
 
 
 def covered(residuals: list[Residual], quantiles: dict) -> float:
@@ -73,7 +69,7 @@ def per_fold(residuals: list[Residual], hits: list[bool] | None = None) -> list[
         groups[r.fold.split(":", 1)[1]].append(k)
     out = []
     for fold, ks in sorted(groups.items()):
-        row = [fold, len(ks), f"{abs_pct([residuals[k].log_ratio for k in ks]):.1f}"]
+        row = [fold, len(ks), f"{median_abs_pct([residuals[k].log_ratio for k in ks]):.1f}"]
         if hits is not None:
             row.append(f"{np.mean([hits[k] for k in ks]) * 100:.0f}%")
         out.append(tuple(row))
@@ -124,7 +120,7 @@ def selected_lodo(hyper: Hyper) -> float:
     hypers = [hyper.model_copy(update={"thread_exponent": private, "shared_l2_thread_exponent": shared})
               for private, shared in EXPONENT_CANDIDATES]  # fmt: skip
     residuals, _ = nested_selection_lodo([prepare(h)[0] for h in hypers], hypers)
-    return abs_pct([r.log_ratio for r in residuals])
+    return median_abs_pct([r.log_ratio for r in residuals])
 
 
 def ablated_lodo(hyper: Hyper, update: dict) -> float:
@@ -132,15 +128,15 @@ def ablated_lodo(hyper: Hyper, update: dict) -> float:
     changed = hyper.model_copy(update=update)
     design, _, _ = prepare(changed)
     residuals = cross_validate(design, changed, folds(design)["leave-one-device-out"], "lodo")
-    return abs_pct([r.log_ratio for r in residuals])
+    return median_abs_pct([r.log_ratio for r in residuals])
 
 
 def data_floor(design, lodo: list[Residual]) -> list[str]:
     """What the calibration data itself allows: replicate spread, and the error left if device offsets were known."""
     spread = replicate_spread(design_replicates(design))
     coords = lambda i: design.rows[i].coords  # noqa: E731
-    device = abs_pct(without_offsets(lodo, lambda i: coords(i).device_id))
-    device_unit = abs_pct(without_offsets(lodo, lambda i: (coords(i).device_id, coords(i).unit)))
+    device = median_abs_pct(without_offsets(lodo, lambda i: coords(i).device_id))
+    device_unit = median_abs_pct(without_offsets(lodo, lambda i: (coords(i).device_id, coords(i).unit)))
     return [
         "",
         "## What the calibration data allows",
@@ -160,10 +156,10 @@ def data_floor(design, lodo: list[Residual]) -> list[str]:
 def summary(lodo: list[Residual], hits: list[bool], by_method: dict) -> dict[str, float]:
     """Headline figures stored with the parameters."""
     return {
-        "lodo_median_abs_pct": abs_pct([r.log_ratio for r in lodo]),
+        "lodo_median_abs_pct": median_abs_pct([r.log_ratio for r in lodo]),
         "lodo_nested_coverage": float(np.mean(hits)),
-        "lomo_median_abs_pct": abs_pct([r.log_ratio for r in by_method["leave-one-model-out"]]),
-        "loso_median_abs_pct": abs_pct([r.log_ratio for r in by_method["leave-one-source-out"]]),
+        "lomo_median_abs_pct": median_abs_pct([r.log_ratio for r in by_method["leave-one-model-out"]]),
+        "loso_median_abs_pct": median_abs_pct([r.log_ratio for r in by_method["leave-one-source-out"]]),
     }
 
 

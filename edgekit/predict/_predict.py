@@ -212,7 +212,9 @@ def predict_table(path: Path, params: LatencyParams | None = None) -> list[Predi
             features = with_published_macs(
                 model_features(row.coords.model, row.coords.input_size), variant_gmacs(row.model_variant)
             )
-            prediction = predict(row.coords, power_mode=mode.name if mode else None, params=params, features=features)
+            spec = target_for(row.coords.runtime, row.coords.unit)
+            mode_name = mode.name if mode else profile.default_power_mode
+            prediction = predict_resolved(row.coords, profile, mode_name, spec, params, features)
         except BadInputError as exc:
             raise type(exc)(f"{path.name} line {line}: {exc}") from None
         out.append(prediction.model_copy(update={"observed_latency_ms": row.latency_ms}))

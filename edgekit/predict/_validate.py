@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,7 +138,7 @@ def calibrate(hyper: Hyper | None = None, csv_path=LATENCY_CSV) -> tuple[Latency
     fitted = fit(design, np.arange(len(design.rows)), hyper)
     params = params_from_fit(fitted, hyper, sha256_file(csv_path), len(design.rows), peaks)
     intervals = tier_quantiles(by_method, hyper.interval_coverage)
-    validation = {"lodo_median_abs_pct": median_abs_pct(by_method["leave-one-device-out"])}
+    validation = {"lodo_median_abs_pct": median_abs_pct(r.log_ratio for r in by_method["leave-one-device-out"])}
     return params.model_copy(update={"interval_quantiles": intervals, "validation": validation}), by_method
 
 
@@ -184,8 +184,10 @@ def nested_selection_lodo(designs: list[Design], hypers: list[Hyper]) -> tuple[l
         train_rows = [i for i, r in enumerate(first.rows) if r.coords.device_id != device]
         best = 0
         if len(designs) > 1:
-            inners = [(_subdesign(d, train_rows), hyper) for d, hyper in zip(designs, hypers, strict=True)]
-            best = int(np.argmin([median_abs_pct(cross_validate(i, h, device_of(i), "inner")) for i, h in inners]))
+            subs = [(_subdesign(d, train_rows), hyper) for d, hyper in zip(designs, hypers, strict=True)]
+            inners = [(sub, hyper, device_of(sub)) for sub, hyper in subs]
+            scores = [median_abs_pct(r.log_ratio for r in cross_validate(*inner, "inner")) for inner in inners]
+            best = int(np.argmin(scores))
         chosen[device] = best
         d, hyper = designs[best], hypers[best]
         fitted = fit(d, np.array(train_rows), hyper)
@@ -195,9 +197,9 @@ def nested_selection_lodo(designs: list[Design], hypers: list[Hyper]) -> tuple[l
     return out, chosen
 
 
-def median_abs_pct(residuals: list[Residual]) -> float:
-    """Median |predicted − observed| / observed, in %."""
-    return float(np.median(np.abs(np.exp(-np.array([r.log_ratio for r in residuals])) - 1)) * 100)
+def median_abs_pct(log_ratios: Iterable[float]) -> float:
+    """Median |predicted − observed| / observed in %, from log(observed / predicted)."""
+    return float(np.median(np.abs(np.exp(-np.array(list(log_ratios))) - 1)) * 100)
 
 
 def _subdesign(d: Design, rows: list[int]) -> Design:
