@@ -60,6 +60,18 @@ class Quantiles(BaseModel):
 
 
 _DIGESTS: dict[int, tuple[LatencyParams, str]] = {}
+_DIGEST_DIGITS = 10  # a refit differs from the shipped fit in the last bits of its floats; ignore them
+
+
+def _rounded(value: object) -> object:
+    """``value`` with every float rounded to ``_DIGEST_DIGITS`` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{_DIGEST_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 class LatencyParams(BaseModel):
@@ -86,10 +98,11 @@ class LatencyParams(BaseModel):
     validation: dict[str, float] = Field(default_factory=dict, description="headline cross-validation figures")
 
     def digest(self) -> str:
-        """Short sha256 of these parameters (coefficients, factors, intervals) for provenance strings."""
+        """Short sha256 of these parameters (coefficients, factors, intervals) for provenance strings;
+        the same for a refit that agrees with them to ``_DIGEST_DIGITS`` significant digits."""
         cached = _DIGESTS.get(id(self))
         if cached is None or cached[0] is not self:
-            text = json.dumps(self.model_dump(mode="json", exclude={"validation"}), sort_keys=True)
+            text = json.dumps(_rounded(self.model_dump(mode="json", exclude={"validation"})), sort_keys=True)
             cached = _DIGESTS[id(self)] = (self, hashlib.sha256(text.encode()).hexdigest()[:12])
         return cached[1]
 

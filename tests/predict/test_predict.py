@@ -37,6 +37,20 @@ def test_shipped_parameters_match_the_shipped_csv() -> None:
     assert params.validation["lodo_nested_coverage"] >= 0.8
 
 
+def test_params_digest_ignores_last_bit_refit_noise_only() -> None:
+    import math
+
+    params = load_params()
+    ncnn = params.runtime_coefficients["ncnn/cpu"]
+    nudged = (
+        lambda factor: params.model_copy(  # noqa: E731
+            update={"runtime_coefficients": {**params.runtime_coefficients, "ncnn/cpu": [ncnn[0] * factor, *ncnn[1:]]}}
+        )
+    )
+    assert nudged(1 + 4 * math.ulp(1.0)).digest() == params.digest()  # a refit differs about this much
+    assert nudged(1 + 1e-6).digest() != params.digest()
+
+
 def test_calibrated_prediction_is_predicted_with_interval() -> None:
     result = predict(RK_NCNN)
     latency = result.latency_ms
