@@ -35,8 +35,11 @@ from edgekit.predict._validate import (
     nested_selection_lodo,
     prepare,
     replicate_spread,
+    split_median_abs_pct,
+    states_throughput,
     without_offsets,
 )
+from edgekit.profiles import load_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "benchmarks" / "results" / "predictor_validation.md"
@@ -150,7 +153,39 @@ def data_floor(design, lodo: list[Residual]) -> list[str]:
         f"- Leave-one-device-out with each held-out device's own median offset removed afterwards (an oracle no "
         f"predictor has; this model's structure otherwise): {device:.1f}%; with the offset of each device *and "
         f"compute unit* removed: {device_unit:.1f}%. Most of the remaining error is within a device, not its level.",
+        *unstated_throughput(design, lodo),
+        "",
+        "### Leave-one-device-out by board (devices whose rows name more than one board)",
+        "",
+        *table(board_rows(design, lodo), ("device", "board", "rows", "median abs err %")),
     ]
+
+
+def unstated_throughput(design, lodo: list[Residual]) -> list[str]:
+    """The score split by whether the row's compute unit has a throughput in its profile."""
+    profiles = load_profiles()
+    stated = {r.row: states_throughput(design.rows[r.row].coords, profiles) for r in lodo}
+    split = split_median_abs_pct(lodo, stated.__getitem__)
+    if False not in split:
+        return []
+    devices = sorted({design.rows[i].coords.device_id for i, ok in stated.items() if not ok})
+    (n_stated, stated_pct), (n_unstated, unstated_pct) = split[True], split[False]
+    return [
+        f"- Rows on compute units whose profile states a throughput: {n_stated} rows, median |error| "
+        f"{stated_pct:.1f}%; rows on units with no throughput in any source ({', '.join(devices)}; costed at a "
+        f"unit-typical stand-in peak, so all such units of one architecture look alike): {n_unstated} rows, "
+        f"{unstated_pct:.1f}%.",
+    ]
+
+
+def board_rows(design, lodo: list[Residual]) -> list[tuple]:
+    """Leave-one-device-out median |error| per named board, for devices published on several boards."""
+    boards: dict[str, set[str]] = defaultdict(set)
+    for row in design.rows:
+        boards[row.coords.device_id].add(row.board)
+    key = lambda i: (design.rows[i].coords.device_id, design.rows[i].board or "(not named)")  # noqa: E731
+    split = split_median_abs_pct([r for r in lodo if len(boards[design.rows[r.row].coords.device_id]) > 1], key)
+    return [(device, board, n, f"{pct:.1f}") for (device, board), (n, pct) in sorted(split.items())]
 
 
 def summary(lodo: list[Residual], hits: list[bool], by_method: dict) -> dict[str, float]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from edgekit.fileio import sha256_file
 from edgekit.predict._calibration import LATENCY_CSV, load_calibration
+from edgekit.predict._coords import Coordinates
 from edgekit.predict._fit import Design, Fitted, build_design, fit
 from edgekit.predict._latency import point_estimate
 from edgekit.predict._params import TIERS, Hyper, LatencyParams, Quantiles
@@ -122,9 +123,11 @@ def params_from_fit(fitted: Fitted, hyper: Hyper, sha: str, n_rows: int, peaks: 
     )  # fmt: skip
 
 
-def prepare(hyper: Hyper, csv_path=LATENCY_CSV) -> tuple[Design, dict[str, float], int]:
-    """Load the calibration rows of profiled devices and build their design."""
-    profiles = load_profiles()
+def prepare(
+    hyper: Hyper, csv_path=LATENCY_CSV, profiles: dict[str, DeviceProfile] | None = None
+) -> tuple[Design, dict[str, float], int]:
+    """Load the calibration rows of profiled devices (the shipped profiles unless given) and build their design."""
+    profiles = profiles if profiles is not None else load_profiles()
     rows, skipped = load_calibration(csv_path, set(profiles))
     peaks = reference_peaks(profiles)
     return build_design(rows, profiles, hyper, peaks), peaks, skipped
@@ -249,3 +252,25 @@ def without_offsets(residuals: list[Residual], key_of: Callable[[int], Hashable]
         by_key[key_of(r.row)].append(r.log_ratio)
     medians = {k: float(np.median(v)) for k, v in by_key.items()}
     return [r.log_ratio - medians[key_of(r.row)] for r in residuals]
+
+
+def states_throughput(coords: Coordinates, profiles: dict[str, DeviceProfile]) -> bool:
+    """Whether the row's compute unit has a throughput in its profile (CPUs always do: cores × clock × width).
+
+    Accelerators without one are costed at a unit-typical stand-in peak, so their level comes from
+    sibling devices alone (the Hexagon NPUs: no generation's throughput is published in the sources).
+    """
+    if coords.unit == "cpu":
+        return True
+    unit = profiles[coords.device_id].accelerator(coords.unit)
+    return unit is not None and any(unit.peak(p) is not None for p in ("fp32", "fp16", "int8"))
+
+
+def split_median_abs_pct(
+    residuals: list[Residual], key_of: Callable[[int], Hashable]
+) -> dict[Hashable, tuple[int, float]]:
+    """Rows and median |error| % of the residuals per key."""
+    by_key: dict[Hashable, list[float]] = defaultdict(list)
+    for r in residuals:
+        by_key[key_of(r.row)].append(r.log_ratio)
+    return {k: (len(v), median_abs_pct(v)) for k, v in by_key.items()}

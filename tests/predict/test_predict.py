@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from edgekit.errors import BadInputError, UnknownNameError
 from edgekit.fileio import sha256_file
 from edgekit.predict import LATENCY_CSV, Coordinates, load_calibration, load_params, predict, predict_table
 from edgekit.predict._calibration import source_key
+from edgekit.predict._params import LatencyParams
 from edgekit.profiles import get_profile
 
 RK_NCNN = Coordinates(device_id="rk3588", model="resnet18", runtime="ncnn", cores="big", threads=4, precision="fp16")
@@ -38,15 +40,13 @@ def test_shipped_parameters_match_the_shipped_csv() -> None:
 
 
 def test_params_digest_ignores_last_bit_refit_noise_only() -> None:
-    import math
-
     params = load_params()
     ncnn = params.runtime_coefficients["ncnn/cpu"]
-    nudged = (
-        lambda factor: params.model_copy(  # noqa: E731
-            update={"runtime_coefficients": {**params.runtime_coefficients, "ncnn/cpu": [ncnn[0] * factor, *ncnn[1:]]}}
-        )
-    )
+
+    def nudged(factor: float) -> LatencyParams:
+        coefficients = {**params.runtime_coefficients, "ncnn/cpu": [ncnn[0] * factor, *ncnn[1:]]}
+        return params.model_copy(update={"runtime_coefficients": coefficients})
+
     assert nudged(1 + 4 * math.ulp(1.0)).digest() == params.digest()  # a refit differs about this much
     assert nudged(1 + 1e-6).digest() != params.digest()
 

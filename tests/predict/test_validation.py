@@ -17,6 +17,8 @@ from edgekit.predict._validate import (
     nested_selection_lodo,
     prepare,
     replicate_spread,
+    split_median_abs_pct,
+    states_throughput,
     without_offsets,
 )
 from edgekit.profiles import load_profiles
@@ -87,3 +89,43 @@ def test_nested_selection_never_picks_a_broken_candidate_and_reduces_to_plain_lo
     )
     alone, _ = nested_selection_lodo([small], [hyper])
     assert [r.log_ratio for r in alone] == pytest.approx([r.log_ratio for r in selected])
+
+
+def test_split_median_abs_pct_groups_rows_by_key() -> None:
+    # log(obs/pred) = ln 2 → |pred/obs − 1| = 50 %; 0 → 0 %; −ln 2 → 100 %.
+    values = [np.log(2), 0.0, -np.log(2), 0.0]
+    residuals = [Residual(i, v, "new-device", "cpu", "lodo:x") for i, v in enumerate(values)]
+    split = split_median_abs_pct(residuals, lambda i: i < 2)
+    assert split[True] == (2, pytest.approx(25.0))
+    assert split[False] == (2, pytest.approx(50.0))
+
+
+def test_only_the_hexagon_npus_and_adreno_gpus_lack_a_stated_throughput(design) -> None:  # noqa: ANN001
+    profiles = load_profiles()
+    unstated = {(r.coords.device_id, r.coords.unit) for r in design.rows if not states_throughput(r.coords, profiles)}
+    assert unstated == {
+        ("qcs6490", "npu"),
+        ("snapdragon-8-gen-2", "npu"),
+        ("snapdragon-8-gen-3", "npu"),
+        ("snapdragon-8-gen-2", "gpu"),
+        ("snapdragon-888", "gpu"),
+    }
+    assert sum(not states_throughput(r.coords, profiles) for r in design.rows) == 93
+
+
+def test_prepare_costs_rows_on_the_profiles_it_is_given(design) -> None:  # noqa: ANN001
+    profiles = load_profiles()
+    xavier = profiles["jetson-agx-xavier"]
+    gpu = xavier.accelerator("gpu")
+    halved = gpu.model_copy(update={"peak_gflops_fp16": gpu.peak_gflops_fp16.model_copy(update={"value": 1410.0})})
+    changed = {**profiles, "jetson-agx-xavier": xavier.model_copy(update={"accelerators": [halved]})}
+    other, _, _ = prepare(Hyper(), profiles=changed)
+    rows = [i for i, r in enumerate(design.rows) if r.coords.device_id == "jetson-agx-xavier"
+            and r.coords.unit == "gpu" and r.coords.precision == "fp16"]  # fmt: skip
+    assert rows
+    # the dense-compute term divides by the peak: half the peak, twice the term; other rows unchanged
+    assert other.x[rows, 0] == pytest.approx(2 * design.x[rows, 0])
+    # rows on units without a peak move too: their stand-in is the geometric mean of the published peaks
+    untouched = [i for i, r in enumerate(design.rows)
+                 if r.coords.device_id != "jetson-agx-xavier" and states_throughput(r.coords, profiles)]  # fmt: skip
+    assert np.array_equal(other.x[untouched], design.x[untouched])
