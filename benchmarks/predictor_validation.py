@@ -36,10 +36,8 @@ from edgekit.predict._validate import (
     prepare,
     replicate_spread,
     split_median_abs_pct,
-    states_throughput,
     without_offsets,
 )
-from edgekit.profiles import load_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "benchmarks" / "results" / "predictor_validation.md"
@@ -162,13 +160,11 @@ def data_floor(design, lodo: list[Residual]) -> list[str]:
 
 
 def unstated_throughput(design, lodo: list[Residual]) -> list[str]:
-    """The score split by whether the row's compute unit has a throughput in its profile."""
-    profiles = load_profiles()
-    stated = {r.row: states_throughput(design.rows[r.row].coords, profiles) for r in lodo}
-    split = split_median_abs_pct(lodo, stated.__getitem__)
+    """The score split by whether the row's compute unit states a throughput in its profile."""
+    split = split_median_abs_pct(lodo, lambda i: not design.assumed_peak[i])
     if False not in split:
         return []
-    devices = sorted({design.rows[i].coords.device_id for i, ok in stated.items() if not ok})
+    devices = sorted({design.rows[r.row].coords.device_id for r in lodo if design.assumed_peak[r.row]})
     (n_stated, stated_pct), (n_unstated, unstated_pct) = split[True], split[False]
     return [
         f"- Rows on compute units whose profile states a throughput: {n_stated} rows, median |error| "

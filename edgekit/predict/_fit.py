@@ -39,6 +39,7 @@ class Design:
     precision: list[str]
     family: list[str | None]
     pair: list[str]
+    assumed_peak: list[bool]  # the unit states no throughput: costed at a stand-in peak (see _terms.device_point)
 
 
 @dataclass
@@ -72,6 +73,7 @@ def build_design(
         keys["precision"].append(f"{c.runtime}/{c.unit}/{c.precision}")
         keys["family"].append(point.family)
         keys["pair"].append(f"{c.device_id}/{c.runtime}/{c.unit}")
+        keys["assumed_peak"].append(point.assumed_peak)
     y = np.array([r.reference_latency_ms(profiles[r.coords.device_id]) for r in rows])
     return Design(rows, np.array(xs), y, **keys)
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from edgekit.fileio import sha256_file
 from edgekit.predict._calibration import LATENCY_CSV, load_calibration
-from edgekit.predict._coords import Coordinates
 from edgekit.predict._fit import Design, Fitted, build_design, fit
 from edgekit.predict._latency import point_estimate
 from edgekit.predict._params import TIERS, Hyper, LatencyParams, Quantiles
@@ -209,7 +208,7 @@ def _subdesign(d: Design, rows: list[int]) -> Design:
     pick = np.array(rows)
     return Design([d.rows[i] for i in rows], d.x[pick], d.y[pick], [d.group[i] for i in rows],
                   [d.engine[i] for i in rows], [d.precision[i] for i in rows], [d.family[i] for i in rows],
-                  [d.pair[i] for i in rows])  # fmt: skip
+                  [d.pair[i] for i in rows], [d.assumed_peak[i] for i in rows])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -252,18 +251,6 @@ def without_offsets(residuals: list[Residual], key_of: Callable[[int], Hashable]
         by_key[key_of(r.row)].append(r.log_ratio)
     medians = {k: float(np.median(v)) for k, v in by_key.items()}
     return [r.log_ratio - medians[key_of(r.row)] for r in residuals]
-
-
-def states_throughput(coords: Coordinates, profiles: dict[str, DeviceProfile]) -> bool:
-    """Whether the row's compute unit has a throughput in its profile (CPUs always do: cores × clock × width).
-
-    Accelerators without one are costed at a unit-typical stand-in peak, so their level comes from
-    sibling devices alone (the Hexagon NPUs: no generation's throughput is published in the sources).
-    """
-    if coords.unit == "cpu":
-        return True
-    unit = profiles[coords.device_id].accelerator(coords.unit)
-    return unit is not None and any(unit.peak(p) is not None for p in ("fp32", "fp16", "int8"))
 
 
 def split_median_abs_pct(

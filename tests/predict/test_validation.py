@@ -18,7 +18,6 @@ from edgekit.predict._validate import (
     prepare,
     replicate_spread,
     split_median_abs_pct,
-    states_throughput,
     without_offsets,
 )
 from edgekit.profiles import load_profiles
@@ -101,8 +100,11 @@ def test_split_median_abs_pct_groups_rows_by_key() -> None:
 
 
 def test_only_the_hexagon_npus_and_adreno_gpus_lack_a_stated_throughput(design) -> None:  # noqa: ANN001
-    profiles = load_profiles()
-    unstated = {(r.coords.device_id, r.coords.unit) for r in design.rows if not states_throughput(r.coords, profiles)}
+    unstated = {
+        (r.coords.device_id, r.coords.unit)
+        for r, assumed in zip(design.rows, design.assumed_peak, strict=True)
+        if assumed
+    }
     assert unstated == {
         ("qcs6490", "npu"),
         ("snapdragon-8-gen-2", "npu"),
@@ -110,7 +112,7 @@ def test_only_the_hexagon_npus_and_adreno_gpus_lack_a_stated_throughput(design) 
         ("snapdragon-8-gen-2", "gpu"),
         ("snapdragon-888", "gpu"),
     }
-    assert sum(not states_throughput(r.coords, profiles) for r in design.rows) == 93
+    assert sum(design.assumed_peak) == 93
 
 
 def test_prepare_costs_rows_on_the_profiles_it_is_given(design) -> None:  # noqa: ANN001
@@ -127,5 +129,5 @@ def test_prepare_costs_rows_on_the_profiles_it_is_given(design) -> None:  # noqa
     assert other.x[rows, 0] == pytest.approx(2 * design.x[rows, 0])
     # rows on units without a peak move too: their stand-in is the geometric mean of the published peaks
     untouched = [i for i, r in enumerate(design.rows)
-                 if r.coords.device_id != "jetson-agx-xavier" and states_throughput(r.coords, profiles)]  # fmt: skip
+                 if r.coords.device_id != "jetson-agx-xavier" and not design.assumed_peak[i]]  # fmt: skip
     assert np.array_equal(other.x[untouched], design.x[untouched])
