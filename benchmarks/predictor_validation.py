@@ -105,7 +105,7 @@ ABLATIONS = (
     ("memory terms at theoretical DRAM bandwidth instead of the unit's rate (`memory_rate=dram`)",
      {"memory_rate": "dram"}),
     ("one thread-scaling exponent (0.9) for every core, shared L2 or not",
-     {"thread_exponent": 0.9, "shared_l2_thread_exponent": 0.9}),
+     {"thread_exponent": 0.9, "shared_cache_thread_exponent": 0.9}),
 )  # fmt: skip
 
 
@@ -118,7 +118,7 @@ EXPONENT_CANDIDATES = (
 
 def selected_lodo(hyper: Hyper) -> float:
     """Leave-one-device-out median |error| with the thread exponents chosen inside each fold."""
-    hypers = [hyper.model_copy(update={"thread_exponent": private, "shared_l2_thread_exponent": shared})
+    hypers = [hyper.model_copy(update={"thread_exponent": private, "shared_cache_thread_exponent": shared})
               for private, shared in EXPONENT_CANDIDATES]  # fmt: skip
     residuals, _ = nested_selection_lodo([prepare(h)[0] for h in hypers], hypers)
     return median_abs_pct([r.log_ratio for r in residuals])

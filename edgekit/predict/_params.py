@@ -31,8 +31,10 @@ class Hyper(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     thread_exponent: float = Field(0.95, description="effective cores = threads ** this (cores with a private L2)")
-    shared_l2_thread_exponent: float = Field(
-        0.6, description="the same for cores that share an L2 (profile cluster l2.shared): they compete for it"
+    shared_cache_thread_exponent: float = Field(
+        0.6,
+        description="the same for threads that share a cache beyond their own: one L2 per cluster (profile l2.shared), "
+        "or threads spread over several L3 clusters (profile l3.cores), each cluster beyond the first counted so",
     )
     memory_rate: Literal["unit", "dram"] = Field(
         "unit", description="memory terms: bytes / the unit's fp32 rate (unit) or / DRAM bandwidth (dram); see _terms"

@@ -9,12 +9,15 @@ latency ≈ Σ coefficient_k × term_k, with terms (see ``_params.TERMS``):
 * fixed: 1 ms (session, transfer and timing overheads).
 
 CPU effective peak: the threads run on the fastest cores of the selection, statically partitioned,
-so the slowest of them sets the pace: ``threads ** exponent × slowest used core's peak``. The
-exponent is ``thread_exponent`` (0.95) for cores with a private L2 and ``shared_l2_thread_exponent``
-(0.6) for clusters whose cores share one L2 (Cortex-A53/A57/A72, Carmel, Tremont): on those the
-calibration rows gain ~2.3x from four threads, not ~3.7x (Raspberry Pi 4, Jetson Nano, Celeron,
-Xavier), whereas Cortex-A76/A78AE boards scale almost linearly. The validation report
-(benchmarks/results/predictor_validation.md) scores one exponent for every core as an ablation.
+so the slowest of them sets the pace: ``effective_cores(threads) × slowest used core's peak``, with
+``threads ** exponent`` inside one L3 cluster. The exponent is ``thread_exponent`` (0.95) for cores
+with a private L2 and ``shared_cache_thread_exponent`` (0.6) for clusters whose cores share one L2
+(Cortex-A53/A57/A72, Carmel, Tremont): on those the calibration rows gain ~2.3x from four threads,
+not ~3.7x (Raspberry Pi 4, Jetson Nano, Celeron, Xavier), whereas Cortex-A76/A78AE boards scale almost
+linearly within a cluster. Threads spread over several L3 clusters (profile ``l3.cores``: Jetson Orin's
+clusters of four) gain ``clusters ** shared_cache_thread_exponent`` beyond the first cluster's figure.
+The validation report (benchmarks/results/predictor_validation.md) scores one exponent for every core
+as an ablation.
 
 Accelerators of one architecture family (profile ``architecture``: Adreno, NVIDIA Ampere …) share a
 fitted factor, as CPU cores of one family do: a new device then inherits what its siblings showed.
@@ -69,15 +72,28 @@ def used_cores(profile: DeviceProfile, coords: Coordinates) -> list[CpuCluster]:
     return cores[: coords.threads or len(cores)]
 
 
+def effective_cores(threads: int, cluster: CpuCluster, hyper: Hyper) -> float:
+    """How many cores' worth of throughput ``threads`` statically partitioned threads deliver on ``cluster``'s cores.
+
+    Within one L3 cluster: ``threads ** thread_exponent`` (``shared_cache_thread_exponent`` where the cores
+    share one L2). Each further L3 cluster multiplies by ``clusters ** shared_cache_thread_exponent``: those
+    threads reach each other only through the system cache or DRAM (Jetson Orin: 4 of 12 threads scale as
+    on any private-L2 core, all 12 only ~2x further).
+    """
+    shares_l2 = cluster.l2 is not None and cluster.l2.shared
+    within = min(threads, cluster.l3.cores) if cluster.l3 else threads
+    exponent = hyper.shared_cache_thread_exponent if shares_l2 else hyper.thread_exponent
+    return within**exponent * (threads / within) ** hyper.shared_cache_thread_exponent
+
+
 def _cpu_point(profile: DeviceProfile, coords: Coordinates, hyper: Hyper, bandwidth: float) -> DevicePoint:
     cores = used_cores(profile, coords)
     precision = PEAK_CLASS[coords.precision]
     slowest = cores[-1]
-    shares_l2 = slowest.l2 is not None and slowest.l2.shared
-    effective_cores = len(cores) ** (hyper.shared_l2_thread_exponent if shares_l2 else hyper.thread_exponent)
-    peak = effective_cores * slowest.core_gflops(precision)
+    effective = effective_cores(len(cores), slowest, hyper)
+    peak = effective * slowest.core_gflops(precision)
     family = slowest.core.split()[0]
-    memory = effective_cores * slowest.core_gflops("fp32") if hyper.memory_rate == "unit" else None
+    memory = effective * slowest.core_gflops("fp32") if hyper.memory_rate == "unit" else None
     return DevicePoint(peak, bandwidth, max(c.max_ghz.value for c in cores), family, False, memory)
 
 

@@ -52,6 +52,13 @@ class L2Cache(_Strict):
     source: str = Field(min_length=3, description="where the cache organisation is documented")
 
 
+class L3Cluster(_Strict):
+    """Cores that share one L3: threads on different L3 clusters exchange data through the system cache or DRAM."""
+
+    cores: int = Field(ge=1, description="cores per L3 cluster (e.g. 4 on Jetson Orin: 12 cores = three clusters)")
+    source: str = Field(min_length=3, description="where the cache organisation is documented")
+
+
 class CpuCluster(_Strict):
     """A group of identical cores (a big.LITTLE cluster, or all cores of a homogeneous CPU)."""
 
@@ -63,6 +70,7 @@ class CpuCluster(_Strict):
     fp16_flops_per_cycle: Sourced | None = Field(None, description="None: no FP16 arithmetic (runs at fp32 rate)")
     int8_ops_per_cycle: Sourced | None = Field(None, description="None: no int8 rate claimed (fp32 rate assumed)")
     l2: L2Cache | None = Field(None, description="None: not stated (a private L2 per core is assumed)")
+    l3: L3Cluster | None = Field(None, description="None: every core of the cluster shares one L3 (or none is stated)")
 
     def core_gflops(self, precision: Precision) -> float:
         """Peak GFLOPS (GOPS for int8) of one core at ``precision``, falling back to the fp32 rate."""

@@ -36,9 +36,26 @@ def test_cores_that_share_an_l2_scale_with_the_smaller_exponent() -> None:
     assert pi4.cpu.clusters[0].l2.shared  # one L2 per Cortex-A72 cluster
     assert rk.cpu.clusters[0].l2 is None  # Cortex-A76: private L2
     four_a72 = device_point(pi4, _coords(device_id="raspberry-pi-4", precision="fp32", threads=4), HYPER, {})
-    assert four_a72.peak_gflops == pytest.approx(4**0.6 * 1.5 * 8)  # HYPER.shared_l2_thread_exponent = 0.6
+    assert four_a72.peak_gflops == pytest.approx(4**0.6 * 1.5 * 8)  # HYPER.shared_cache_thread_exponent = 0.6
     four_a76 = device_point(rk, _coords(cores="big", threads=4), HYPER, {})
     assert four_a76.peak_gflops == pytest.approx(4**0.95 * 2.4 * 32)  # HYPER.thread_exponent = 0.95
+
+
+def test_threads_beyond_one_l3_cluster_scale_with_the_shared_cache_exponent() -> None:
+    orin = get_profile("jetson-agx-orin")
+    assert orin.cpu.clusters[0].l3.cores == 4  # 12 Cortex-A78AE cores in three clusters of four
+    assert get_profile("rk3588").cpu.clusters[0].l3 is None  # one L3 for every core
+
+    def peak(threads: int) -> float:
+        return device_point(orin, _coords(device_id="jetson-agx-orin", threads=threads), HYPER, {}).peak_gflops
+
+    a78ae_fp16 = 2.2 * 32
+    assert peak(4) == pytest.approx(4**0.95 * a78ae_fp16)  # within one cluster: as any private-L2 core
+    assert peak(8) == pytest.approx(4**0.95 * 2**0.6 * a78ae_fp16)  # a second cluster: ×2**0.6, not ×2**0.95
+    assert peak(12) == pytest.approx(4**0.95 * 3**0.6 * a78ae_fp16)
+    assert peak(12) / peak(4) == pytest.approx(1.933, abs=1e-3)
+    six = device_point(get_profile("jetson-orin-nano"), _coords(device_id="jetson-orin-nano", threads=6), HYPER, {})
+    assert six.peak_gflops == pytest.approx(4**0.95 * 1.5**0.6 * 1.5 * 32)  # clusters of four and two
 
 
 def test_accelerators_of_one_architecture_share_a_family_key() -> None:

@@ -77,7 +77,7 @@ def test_nested_selection_never_picks_a_broken_candidate_and_reduces_to_plain_lo
     rows = [i for i, r in enumerate(design.rows) if r.coords.device_id in keep and r.coords.unit == "cpu"]
     small = _subdesign(design, rows)
     hyper = Hyper()
-    broken = hyper.model_copy(update={"thread_exponent": 3.0, "shared_l2_thread_exponent": 3.0})
+    broken = hyper.model_copy(update={"thread_exponent": 3.0, "shared_cache_thread_exponent": 3.0})
     broken_design = build_design(small.rows, load_profiles(), broken, {})
     by_device = lambda i: small.rows[i].coords.device_id  # noqa: E731
     plain = cross_validate(small, hyper, by_device, "lodo")

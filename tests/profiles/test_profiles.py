@@ -106,6 +106,16 @@ def test_estimate_without_reason_is_rejected(tmp_path: Path) -> None:
         load_profile_file(_write(tmp_path, "raspberry-pi-4", doc))
 
 
+def test_l3_cluster_needs_a_core_count_and_a_source(tmp_path: Path) -> None:
+    doc = _rpi4_doc()
+    doc["cpu"]["clusters"][0]["l3"] = {"cores": 0, "source": "TRM"}
+    with pytest.raises(BadInputError, match=r"cpu.clusters.0.l3.cores: Input should be greater than or equal to 1"):
+        load_profile_file(_write(tmp_path, "raspberry-pi-4", doc))
+    doc["cpu"]["clusters"][0]["l3"] = {"cores": 4}
+    with pytest.raises(BadInputError, match=r"cpu.clusters.0.l3.source: Field required"):
+        load_profile_file(_write(tmp_path, "raspberry-pi-4", doc))
+
+
 def test_file_name_must_match_id(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match=r"declares id 'raspberry-pi-4'; the file must be named"):
         load_profile_file(_write(tmp_path, "pi", _rpi4_doc()))
