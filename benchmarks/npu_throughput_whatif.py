@@ -44,15 +44,14 @@ def main() -> None:
     for device in HEXAGON_DEVICES:
         parser.add_argument(device.replace("-", "_"), type=float, help=f"hypothetical {device} NPU int8 TOPS")
     args = parser.parse_args()
+    tops = {device: getattr(args, device.replace("-", "_")) for device in HEXAGON_DEVICES}
     hyper, shipped = Hyper(), load_profiles()
-    patched = dict(shipped)
-    for device in HEXAGON_DEVICES:
-        patched[device] = with_npu_peak(shipped[device], getattr(args, device.replace("-", "_")))
+    patched = shipped | {device: with_npu_peak(shipped[device], value) for device, value in tops.items()}
     base, n = lodo_median(hyper, shipped)
     what_if, _ = lodo_median(hyper, patched)
-    tops = ", ".join(f"{d} {getattr(args, d.replace('-', '_')):g}" for d in HEXAGON_DEVICES)
+    stated = ", ".join(f"{device} {value:g}" for device, value in tops.items())
     print(f"leave-one-device-out median |error| over {n} rows: shipped profiles {base:.1f}%; "
-          f"with hypothetical NPU int8 TOPS ({tops}) {what_if:.1f}%")  # fmt: skip
+          f"with hypothetical NPU int8 TOPS ({stated}) {what_if:.1f}%")  # fmt: skip
 
 
 if __name__ == "__main__":

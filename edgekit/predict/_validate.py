@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -205,10 +205,13 @@ def median_abs_pct(log_ratios: Iterable[float]) -> float:
 
 
 def _subdesign(d: Design, rows: list[int]) -> Design:
+    """The design restricted to ``rows``: every per-row field, array or list, picked alike."""
     pick = np.array(rows)
-    return Design([d.rows[i] for i in rows], d.x[pick], d.y[pick], [d.group[i] for i in rows],
-                  [d.engine[i] for i in rows], [d.precision[i] for i in rows], [d.family[i] for i in rows],
-                  [d.pair[i] for i in rows], [d.assumed_peak[i] for i in rows])  # fmt: skip
+    picked = {}
+    for field in fields(Design):
+        values = getattr(d, field.name)
+        picked[field.name] = values[pick] if isinstance(values, np.ndarray) else [values[i] for i in rows]
+    return Design(**picked)
 
 
 @dataclass(frozen=True)
@@ -244,12 +247,16 @@ def design_replicates(d: Design) -> dict[Hashable, list[float]]:
     return groups
 
 
-def without_offsets(residuals: list[Residual], key_of: Callable[[int], Hashable]) -> list[float]:
-    """Log residuals after removing each key's median: the error left if that offset were known in advance."""
+def _log_ratios_by(residuals: list[Residual], key_of: Callable[[int], Hashable]) -> dict[Hashable, list[float]]:
     by_key: dict[Hashable, list[float]] = defaultdict(list)
     for r in residuals:
         by_key[key_of(r.row)].append(r.log_ratio)
-    medians = {k: float(np.median(v)) for k, v in by_key.items()}
+    return by_key
+
+
+def without_offsets(residuals: list[Residual], key_of: Callable[[int], Hashable]) -> list[float]:
+    """Log residuals after removing each key's median: the error left if that offset were known in advance."""
+    medians = {k: float(np.median(v)) for k, v in _log_ratios_by(residuals, key_of).items()}
     return [r.log_ratio - medians[key_of(r.row)] for r in residuals]
 
 
@@ -257,7 +264,4 @@ def split_median_abs_pct(
     residuals: list[Residual], key_of: Callable[[int], Hashable]
 ) -> dict[Hashable, tuple[int, float]]:
     """Rows and median |error| % of the residuals per key."""
-    by_key: dict[Hashable, list[float]] = defaultdict(list)
-    for r in residuals:
-        by_key[key_of(r.row)].append(r.log_ratio)
-    return {k: (len(v), median_abs_pct(v)) for k, v in by_key.items()}
+    return {k: (len(v), median_abs_pct(v)) for k, v in _log_ratios_by(residuals, key_of).items()}
