@@ -6,6 +6,7 @@ Every cell carries its provenance: a short tag in the tables (``m`` measured, ``
 
 from __future__ import annotations
 
+import contextlib
 import html
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,11 +234,15 @@ class ReportFiles:
 
 
 def write_report(comparison: Comparison, out_dir: Path) -> ReportFiles:
-    """Write ``report.md``, ``report.html`` and ``pareto.png`` into ``out_dir`` (each atomically)."""
+    """Write ``report.md``, ``report.html`` and ``pareto.png`` into ``out_dir``, each atomically.
+
+    All three are staged before any is renamed into place: a failure on one leaves every old file as it was.
+    """
     out_dir = Path(out_dir)
     files = ReportFiles(out_dir / "report.md", out_dir / "report.html", out_dir / "pareto.png")
-    write_pareto_png(comparison, files.plot)
-    for path, text in ((files.markdown, render_markdown(comparison)), (files.html, render_html(comparison))):
-        with atomic_path(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+    with contextlib.ExitStack() as staged:
+        markdown, page, plot = (staged.enter_context(atomic_path(p)) for p in (files.markdown, files.html, files.plot))
+        write_pareto_png(comparison, plot)
+        markdown.write_text(render_markdown(comparison), encoding="utf-8")
+        page.write_text(render_html(comparison), encoding="utf-8")
     return files

@@ -89,7 +89,9 @@ def test_a_failed_render_leaves_nothing_half_written(comparison: Comparison, tmp
                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     out = tmp_path / "out"
     out.mkdir()
-    (out / "report.html").write_text("previous report")
+    previous = {name: f"previous {name}" for name in ("report.md", "report.html", "pareto.png")}
+    for name, text in previous.items():
+        (out / name).write_text(text)
 
     def broken(text: str) -> str:
         raise RuntimeError("disk full")
@@ -97,8 +99,8 @@ def test_a_failed_render_leaves_nothing_half_written(comparison: Comparison, tmp
     monkeypatch.setattr(report, "render_html", lambda c: broken(""))
     with pytest.raises(RuntimeError, match="disk full"):
         report.write_report(comparison, out)
-    assert (out / "report.html").read_text() == "previous report"
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    # The old report stays whole (no new plot or markdown beside an old page) and no staging file is left.
+    assert {p.name: p.read_text() for p in out.iterdir()} == previous
 
 
 def test_plot_without_accuracy_still_writes_a_png(comparison: Comparison, tmp_path: Path) -> None:

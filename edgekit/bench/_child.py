@@ -7,14 +7,18 @@ run in ascending batch order, and the process's RSS high-water mark is reset bet
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +31,7 @@ from edgekit.bench._stats import LatencyStats, MemoryStats
 from edgekit.bench.measure import measure
 from edgekit.bench.runners import Runner, get_runner
 from edgekit.errors import BadInputError, EdgekitError, MissingDependencyError
+from edgekit.fileio import atomic_path
 
 if TYPE_CHECKING:
     from edgekit.bench.run import BenchConfig, BenchSpec
@@ -37,6 +42,8 @@ _MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024
 _PROC_STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _RESET_PEAK_RSS = "5"  # proc(5): writing 5 to clear_refs resets the peak RSS to the current RSS
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+_ORPHAN_POLL_S = 1.0  # where there is no prctl: how often the child checks that its parent still runs
 
 
 class RawResult(BaseModel):
@@ -143,7 +150,9 @@ def run_isolated(specs: list[BenchSpec], config: BenchConfig) -> list[RawResult]
         payload = {"specs": [s.model_dump(mode="json") for s in specs], "config": config.model_dump(),
                    "runner_module": module}  # fmt: skip
         request.write_text(json.dumps(payload))
-        command = [sys.executable, "-m", "edgekit.bench._child", str(request), str(response)]
+        command = [sys.executable, "-m", "edgekit.bench._child", str(request), str(response), str(os.getpid())]
+        # subprocess.run kills the child on any exception here, SystemExit from the CLI's SIGTERM handler
+        # included; a SIGKILLed parent leaves that to the child itself (_die_with_parent).
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=config.timeout_s * len(specs),
                                   env=_child_env(), check=False)  # fmt: skip
@@ -189,8 +198,26 @@ def _child_main(request_path: Path, response_path: Path) -> None:
     except Exception as exc:  # a crash inside the runtime: one line for the parent, the trace on stderr
         traceback.print_exc()
         reply = {"error": {"type": "EdgekitError", "message": f"{specs[0].runtime} failed: {exc!r}"[:500]}}
-    response_path.write_text(json.dumps(reply))
+    with atomic_path(response_path) as tmp:  # a child killed mid-write must not hand the parent half a reply
+        tmp.write_text(json.dumps(reply))
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` dies, however it dies (a killed bench must not leave it measuring on)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the kernel was told to watch it
+        os._exit(1)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_POLL_S)
+    os._exit(1)
 
 
 if __name__ == "__main__":
+    _die_with_parent(int(sys.argv[3]))
     _child_main(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -49,6 +51,17 @@ def _root(
     """Choose, optimize, export and verify image classifiers for embedded devices."""
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as an exit: the cleanups of the running command (staging, temp folders, child processes) run."""
+    signal.signal(signum, signal.SIG_IGN)  # a second TERM must not cut short the cleanup the first one started
+    raise SystemExit(128 + signum)  # 143: the shell's code for "terminated by SIGTERM"
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: SIGTERM handled, temp files in a per-run folder (dead runs' swept first)."""
+    from edgekit.fileio import run_temp_dir, temp_root
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # a caller that ignores TERM keeps it ignored
+        signal.signal(signal.SIGTERM, _terminate)
+    with run_temp_dir(temp_root()):
+        app()
