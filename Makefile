@@ -39,6 +39,7 @@ bench: setup
 	$(PY) benchmarks/targets_verification.py --threads 2 --rounds 3
 	$(PY) benchmarks/predictor_validation.py
 	$(PY) benchmarks/memory_check.py
+	$(PY) benchmarks/fuzz_loaders.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -33,7 +33,7 @@ class HostMeasurements:
     def __init__(self, store: ResultsStore | None = None) -> None:
         from edgekit.bench.host import fingerprint, usable_cores
 
-        self._store = store or ResultsStore()
+        self._store = store or ResultsStore(read_only=True)  # recommend only reads: a read-only home works
         self._host = fingerprint().id
         self._threads = usable_cores()
 

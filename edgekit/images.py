@@ -6,18 +6,26 @@ scale to [0, 1], normalize by mean/std) and is done with Pillow and numpy, witho
 
 from __future__ import annotations
 
+import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from edgekit.errors import BadInputError
+from edgekit.errors import BadInputError, SkippedInputWarning, summarize_exception
 from edgekit.models import Preprocessing
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff"})
 _RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC,
              "nearest": Image.Resampling.NEAREST}  # fmt: skip
+# Why Pillow may refuse a file: unreadable or truncated (OSError, incl. UnidentifiedImageError), malformed
+# chunks (SyntaxError, struct.error, ValueError), or more pixels than Image.MAX_IMAGE_PIXELS allows (a
+# decompression bomb: DecompressionBombError, or DecompressionBombWarning raised as an error below).
+_UNUSABLE_IMAGE = (OSError, SyntaxError, ValueError, struct.error, Image.DecompressionBombError,
+                   Image.DecompressionBombWarning)  # fmt: skip
+_NAMED_SKIPS = 5  # unusable files named one warning each; the rest are counted in one more
 # Generated images are smooth random fields: a coarse grid upsampled, like natural images'
 # low-frequency energy, so activations (and calibration ranges) resemble real inputs.
 _GENERATED_GRID_PX = 8
@@ -62,17 +70,36 @@ def _require_folder(folder: Path) -> Path:
 
 
 def _decode(paths: list[Path], prep: Preprocessing, folder: Path) -> tuple[list[np.ndarray], list[int]]:
-    arrays, kept = [], []
+    """Decode every usable file; the run goes on without the others, each named by a :class:`SkippedInputWarning`."""
+    arrays, kept, skipped = [], [], []
     for index, path in enumerate(paths):
         try:
-            with Image.open(path) as image:
-                arrays.append(preprocess(image, prep))
-            kept.append(index)
-        except (UnidentifiedImageError, OSError, ValueError):
+            arrays.append(_decode_one(path, prep))
+        except _UNUSABLE_IMAGE as exc:
+            skipped.append(f"{path}: {summarize_exception(exc)}")
             continue  # counted as skipped by the caller
-    if not arrays:
+        kept.append(index)
+    if not arrays:  # only the error then: nothing was skipped in favour of anything
         raise BadInputError(f"no readable images in {folder} ({len(paths)} image files tried)")
+    _warn_skipped(skipped)
     return arrays, kept
+
+
+def _warn_skipped(skipped: list[str]) -> None:
+    for reason in skipped[:_NAMED_SKIPS]:
+        warnings.warn(f"skipped image {reason}", SkippedInputWarning, stacklevel=4)
+    if len(skipped) > _NAMED_SKIPS:
+        warnings.warn(f"skipped {len(skipped) - _NAMED_SKIPS} more unusable image(s)", SkippedInputWarning,
+                      stacklevel=4)  # fmt: skip
+
+
+def _decode_one(path: Path, prep: Preprocessing) -> np.ndarray:
+    # Over MAX_IMAGE_PIXELS Pillow only warns (it refuses at twice that): decoding such a file would still
+    # allocate gigabytes, so the warning is an error here and the file is skipped like any unusable one.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            return preprocess(image, prep)
 
 
 def load_images(folder: Path, prep: Preprocessing, limit: int | None = None) -> ImageBatch:

@@ -13,22 +13,28 @@ processes writing at once both succeed and lose nothing.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from edgekit._datafile import describe_validation_error
 from edgekit.bench.run import BenchResult
-from edgekit.paths import edgekit_home
+from edgekit.errors import StoreError, summarize_exception, summarize_message
+from edgekit.paths import HOME_ENV, edgekit_home
 
 STORE_FILENAME = "results.sqlite"
 SCHEMA_VERSION = 1
 # Writers wait this long for the lock; a bench row is written in milliseconds, so 60 s only
 # runs out if another process holds the database open in a transaction for that long.
 BUSY_TIMEOUT_MS = 60_000
+# Below this much free space an SQLite I/O error is reported as a full disk.
+_FULL_DISK_BYTES = 1 << 20
 KEY_COLUMNS = ("model", "variant", "runtime", "batch", "threads", "fingerprint", "config_hash")
 
 _SCHEMA = """
@@ -47,6 +53,11 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_key ON records (kind, key, id);
 """
+# What an edgekit store's tables must have; anything else is another program's database.
+_REQUIRED_COLUMNS = {
+    "measurements": {"id", *KEY_COLUMNS, "created_at", "payload"},
+    "records": {"id", "kind", "key", "created_at", "payload"},
+}
 
 
 class MeasurementKey(BaseModel):
@@ -76,28 +87,125 @@ def default_store_path() -> Path:
 
 
 class ResultsStore:
-    """Benchmark results (and other keyed records, e.g. accuracy runs) in one SQLite file."""
+    """Benchmark results (and other keyed records, e.g. accuracy runs) in one SQLite file.
 
-    def __init__(self, path: Path | None = None) -> None:
+    Opening checks the file before anything is written: a corrupt or foreign database, a folder in its
+    place, or one written by a newer edgekit is refused with :class:`StoreError` and left as it is.
+    ``read_only`` stores never write (a missing file reads as empty), so lookups work in a read-only home.
+    """
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        if self.path.exists() and not self.path.is_file():
+            raise self._invalid("it is a folder, not a file" if self.path.is_dir() else "it is not a regular file")
+        self._empty = read_only and not self.path.exists()  # nothing to read; never created by a reader
+        if self._empty:
+            return
+        if not read_only:
+            self._create_folder()
         with self._connect() as db:
+            version = self._check(db)
+            complete = _has_tables(db)
+            if read_only:
+                self._empty = not complete
+            elif not complete or version < SCHEMA_VERSION:
+                self._initialize(db)
+
+    def _create_folder(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the results store {self.path}: "
+                             f"{exc.strerror or exc}; set {HOME_ENV} to a writable folder") from exc  # fmt: skip
+
+    def _check(self, db: sqlite3.Connection) -> int:
+        """Refuse what is not an edgekit store (or a newer one's); returns the schema version found."""
+        problem = _integrity_problem(db)
+        if problem:
+            raise self._invalid(problem)
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"results store {self.path} was written by a newer edgekit (schema version {version}; "
+                             f"this edgekit supports up to {SCHEMA_VERSION}): upgrade edgekit or set {HOME_ENV} "
+                             "to another folder")  # fmt: skip
+        problem = _schema_problem(db)
+        if problem:
+            raise self._invalid(problem)
+        return version
+
+    def _initialize(self, db: sqlite3.Connection) -> None:
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.execute("PRAGMA journal_mode=WAL")  # persistent: set once, applies to every connection
-            with _write(db):
-                _create(db)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with _write(db):
+            _create(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _invalid(self, reason: str) -> StoreError:
+        return StoreError(f"results store {self.path} is not a valid edgekit database: {reason}; "
+                          f"move it away or set {HOME_ENV} to another folder")  # fmt: skip
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        """A fresh connection; SQLite's errors come out as :class:`StoreError` naming this store."""
+        try:
+            db = self._open()
+        except sqlite3.DatabaseError as exc:
+            raise self._translate(exc) from exc
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             yield db
+        except sqlite3.DatabaseError as exc:
+            raise self._translate(exc) from exc
         finally:
             db.close()
 
+    def _open(self) -> sqlite3.Connection:
+        if not self.read_only:
+            return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        uri = self.path.resolve().as_uri()
+        if os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK):
+            # mode=rw (never creates): a reader that may write removes the WAL's -shm/-wal files on close,
+            # where a mode=ro connection would leave them beside the database.
+            return _checked_connect(f"{uri}?mode=rw")
+        try:
+            return _checked_connect(f"{uri}?mode=ro")
+        except sqlite3.OperationalError:
+            if os.access(self.path.parent, os.W_OK):
+                raise
+            # A WAL database on read-only media: its -shm file cannot be made, and nobody can be writing it.
+            return _checked_connect(f"{uri}?mode=ro&immutable=1")
+
+    def _translate(self, exc: sqlite3.DatabaseError) -> StoreError:
+        detail = summarize_exception(exc)
+        kind = _error_kind(exc, self.path)
+        if kind == "readonly" and self.read_only:
+            return StoreError(f"results store {self.path} cannot be opened ({detail}); check its permissions or "
+                              f"set {HOME_ENV} to another folder")  # fmt: skip
+        if kind == "readonly":
+            return StoreError(f"results store {self.path} is not writable ({detail}); bench and compare keep their "
+                              f"results there: set {HOME_ENV} to a writable folder")  # fmt: skip
+        if kind == "full":
+            return StoreError(f"results store {self.path}: no space left on device ({detail}); free some space or "
+                              f"set {HOME_ENV} to another folder")  # fmt: skip
+        if kind == "io":
+            return StoreError(f"results store {self.path}: {detail}; check the disk it is on (and that it is not "
+                              "a network or FUSE mount without locking)")  # fmt: skip
+        if kind == "locked":
+            return StoreError(f"results store {self.path} stayed locked by another process for "
+                              f"{BUSY_TIMEOUT_MS // 1000} s ({detail}); try again when it has finished")  # fmt: skip
+        return self._invalid(detail)
+
+    def _payload(self, row_id: int, payload: str) -> BenchResult:
+        try:
+            return BenchResult.model_validate_json(payload)
+        except ValidationError as exc:
+            detail = describe_validation_error(exc)
+            raise self._invalid(f"measurement row {row_id} holds a corrupt payload ({detail})") from exc
+
     def put(self, result: BenchResult) -> int:
         """Append a measurement; returns its row id."""
+        self._require_writable()
         key = MeasurementKey.of(result)
         row = (*[getattr(key, c) for c in KEY_COLUMNS], _now(), result.model_dump_json())
         placeholders = ", ".join("?" * len(row))
@@ -110,13 +218,15 @@ class ResultsStore:
 
     def latest(self, key: MeasurementKey) -> BenchResult | None:
         """The newest measurement with exactly this key, or ``None``."""
+        if self._empty:
+            return None
         where = " AND ".join(f"{c} = ?" for c in KEY_COLUMNS)
         with self._connect() as db:
             row = db.execute(
-                f"SELECT payload FROM measurements WHERE {where} ORDER BY id DESC LIMIT 1",
+                f"SELECT id, payload FROM measurements WHERE {where} ORDER BY id DESC LIMIT 1",
                 [getattr(key, c) for c in KEY_COLUMNS],
             ).fetchone()
-        return BenchResult.model_validate_json(row[0]) if row else None
+        return self._payload(*row) if row else None
 
     def query(self, **filters: Any) -> list[BenchResult]:
         """All measurements matching the given key columns (e.g. ``model="resnet18"``), oldest first.
@@ -127,28 +237,101 @@ class ResultsStore:
         unknown = set(filters) - set(KEY_COLUMNS)
         if unknown:
             raise ValueError(f"unknown filter(s) {sorted(unknown)}; use {', '.join(KEY_COLUMNS)}")
+        if self._empty:
+            return []
         where = " AND ".join(f"{c} = ?" for c in filters) or "1"
         with self._connect() as db:
-            rows = db.execute(f"SELECT payload FROM measurements WHERE {where} ORDER BY id", list(filters.values()))
-            return [BenchResult.model_validate_json(r[0]) for r in rows.fetchall()]
+            rows = db.execute(f"SELECT id, payload FROM measurements WHERE {where} ORDER BY id", list(filters.values()))
+            return [self._payload(*r) for r in rows.fetchall()]
 
     def count(self) -> int:
         """Number of measurements stored."""
+        if self._empty:
+            return 0
         with self._connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM measurements").fetchone()[0])
 
     def put_record(self, kind: str, key: str, payload: str) -> None:
         """Append a keyed JSON record of another kind (e.g. ``accuracy``)."""
+        self._require_writable()
         with self._connect() as db, _write(db):
             db.execute("INSERT INTO records (kind, key, created_at, payload) VALUES (?, ?, ?, ?)",
                        (kind, key, _now(), payload))  # fmt: skip
 
     def latest_record(self, kind: str, key: str) -> str | None:
         """The newest record payload of ``kind`` with ``key``, or ``None``."""
+        if self._empty:
+            return None
         with self._connect() as db:
             row = db.execute("SELECT payload FROM records WHERE kind = ? AND key = ? ORDER BY id DESC LIMIT 1",
                              (kind, key)).fetchone()  # fmt: skip
         return str(row[0]) if row else None
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"results store {self.path} was opened read-only")
+
+
+def _checked_connect(uri: str) -> sqlite3.Connection:
+    db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opening is lazy: fail here, not later
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _integrity_problem(db: sqlite3.Connection) -> str | None:
+    """SQLite's own page check (bad pages, truncation); cheap at the size of a results store."""
+    rows = [str(r[0]) for r in db.execute("PRAGMA quick_check(3)").fetchall()]
+    return None if rows == ["ok"] else "quick_check: " + summarize_message(" ".join(rows))
+
+
+def _has_tables(db: sqlite3.Connection) -> bool:
+    return all(_columns(db, table) for table in _REQUIRED_COLUMNS)
+
+
+def _schema_problem(db: sqlite3.Connection) -> str | None:
+    """Why the tables are not edgekit's (another program's database), or None (edgekit's, or still empty)."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} - {"sqlite_sequence"}
+    if tables and "measurements" not in tables:
+        return f"it holds tables {', '.join(sorted(tables))} but no measurements table"
+    for table, required in _REQUIRED_COLUMNS.items():
+        columns = _columns(db, table)
+        missing = required - columns
+        if columns and missing:
+            return f"table {table} lacks column(s) {', '.join(sorted(missing))}"
+    return None
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _error_kind(exc: sqlite3.DatabaseError, path: Path) -> str:
+    """``readonly``, ``full``, ``locked``, ``io`` or ``corrupt``, from SQLite's error name (message before 3.11)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or "readonly" in text:
+        return "readonly"
+    if "unable to open" in text:  # SQLITE_CANTOPEN before Python 3.11
+        return "readonly"
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return "full"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return "locked"
+    if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        # A full disk often surfaces as an I/O error (the WAL index cannot grow), not as SQLITE_FULL.
+        return "full" if _disk_nearly_full(path) else "io"
+    return "corrupt"
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < _FULL_DISK_BYTES
+    except OSError:
+        return False
 
 
 def _create(db: sqlite3.Connection) -> None:
@@ -163,7 +346,8 @@ def _write(db: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite rolls back by itself on some errors (a full disk); keep the original one
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 

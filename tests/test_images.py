@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgekit.errors import BadInputError
+from edgekit.errors import BadInputError, SkippedInputWarning
 from edgekit.images import generated_images, load_images, load_labeled_images
 from edgekit.models import get_model_info
 
@@ -30,7 +30,8 @@ def test_preprocessing_normalizes_with_mean_and_std(tmp_path: Path) -> None:
 
 def test_undecodable_files_are_skipped_and_counted(image_folder: Path) -> None:
     (image_folder / "n01" / "broken.png").write_bytes(b"not a png")
-    batch = load_labeled_images(image_folder, PREP)
+    with pytest.warns(SkippedInputWarning, match=r"skipped image .*broken\.png: cannot identify image file"):
+        batch = load_labeled_images(image_folder, PREP)
     assert len(batch) == 12
     assert batch.skipped == 1
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from pathlib import Path
 
 import onnx
 
 from edgekit.analysis._costs import is_depthwise, node_macs, parameter_tensors
-from edgekit.analysis._graph import TensorInfo, constant_tensors, topological_nodes
+from edgekit.analysis._graph import TensorInfo, constant_tensors, element_type_name, topological_nodes
 from edgekit.analysis._liveness import activation_peak
 from edgekit.analysis._result import GraphAnalysis, NodeCost, TensorSpec
 from edgekit.analysis._shapes import fix_input_shapes, infer_tensor_infos
+from edgekit.errors import BadInputError
 from edgekit.fileio import sha256_bytes
 from edgekit.models import Preprocessing
-from edgekit.onnx_io import load_onnx
+from edgekit.onnx_io import check_structure, load_onnx
 
 PREPROCESSING_KEY = "edgekit.preprocessing"  # metadata_props key written by edgekit exports
 
@@ -33,7 +35,8 @@ def analyze_onnx(
         source: a label for the report; defaults to the file path.
 
     Raises:
-        BadInputError: the file is missing, not ONNX, truncated, or has unresolvable shapes.
+        BadInputError: the file is missing, not ONNX, truncated, fails ``onnx.checker`` (a cycle, an initializer
+            shorter than its shape), or has unresolvable shapes.
     """
     file_bytes = None
     if not isinstance(model, onnx.ModelProto):
@@ -41,6 +44,7 @@ def analyze_onnx(
         source = source or str(path)
         file_bytes = path.stat().st_size if path.is_file() else None
         model = load_onnx(path)
+        check_structure(model, path)  # a file may be hostile: cycles, tensors shorter than their shape
     serialized = model.SerializeToString()
     static = fix_input_shapes(model, input_shapes)
     graph = static.graph
@@ -113,7 +117,7 @@ def _spec(value: onnx.ValueInfoProto) -> TensorSpec:
     shape: list[int | str] = [
         d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor_type.shape.dim
     ]
-    return TensorSpec(name=value.name, shape=shape, dtype=onnx.TensorProto.DataType.Name(tensor_type.elem_type).lower())
+    return TensorSpec(name=value.name, shape=shape, dtype=element_type_name(tensor_type.elem_type))
 
 
 def _default_opset(model: onnx.ModelProto) -> int:
@@ -126,5 +130,19 @@ def _default_opset(model: onnx.ModelProto) -> int:
 def _preprocessing(model: onnx.ModelProto) -> Preprocessing | None:
     for prop in model.metadata_props:
         if prop.key == PREPROCESSING_KEY:
-            return Preprocessing.model_validate(json.loads(prop.value))
+            try:
+                stated = Preprocessing.model_validate(json.loads(prop.value))
+            except ValueError as exc:  # not JSON, or not the schema (pydantic's ValidationError is a ValueError)
+                reason = exc.__class__.__name__
+                raise BadInputError(
+                    f"the model's {PREPROCESSING_KEY} metadata is not valid preprocessing JSON ({reason})"
+                ) from exc
+            # json.loads takes NaN and Infinity: they would reach `analyze --json` as non-JSON tokens.
+            if not all(math.isfinite(v) for v in (*stated.mean, *stated.std)) or min(stated.std) <= 0:
+                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata needs finite mean and positive std; "
+                                    f"got mean {stated.mean}, std {stated.std}")  # fmt: skip
+            if min(stated.resize_px, stated.crop_px) <= 0:
+                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata needs positive sizes; "
+                                    f"got resize {stated.resize_px} px, crop {stated.crop_px} px")  # fmt: skip
+            return stated
     return None

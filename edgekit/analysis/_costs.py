@@ -12,6 +12,7 @@ from collections.abc import Callable
 import onnx
 
 from edgekit.analysis._graph import TensorInfo
+from edgekit.errors import BadInputError
 
 Infos = dict[str, TensorInfo]
 
@@ -56,6 +57,10 @@ def _gemm_macs(node: onnx.NodeProto, infos: Infos) -> int:
     left, out = infos.get(node.input[0]), infos.get(node.output[0])
     if left is None or out is None:
         return 0
+    if len(left.shape) != 2:
+        raise BadInputError(
+            f"Gemm node {node.name or node.output[0]!r} reads a rank-{len(left.shape)} input; Gemm needs rank 2"
+        )
     inner = left.shape[0] if _attr_int(node, "transA", 0) else left.shape[1]
     return out.numel * inner
 
@@ -85,7 +90,7 @@ def is_depthwise(node: onnx.NodeProto, infos: Infos) -> bool:
     if node.op_type not in _CONV_WEIGHT_INDEX or node.op_type == "ConvTranspose":
         return False
     weight = infos.get(node.input[_CONV_WEIGHT_INDEX[node.op_type]])
-    return _attr_int(node, "group", 1) > 1 and weight is not None and weight.shape[1] == 1
+    return _attr_int(node, "group", 1) > 1 and weight is not None and weight.shape[1:2] == (1,)
 
 
 def parameter_tensors(graph: onnx.GraphProto) -> dict[str, int]:

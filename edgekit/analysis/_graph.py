@@ -44,14 +44,33 @@ class TensorInfo:
     @property
     def dtype_name(self) -> str:
         """ONNX element type name in lower case, e.g. ``float`` or ``int8``."""
-        return onnx.TensorProto.DataType.Name(self.elem_type).lower()
+        return element_type_name(self.elem_type)
+
+
+def element_type_name(elem_type: int) -> str:
+    """ONNX element type name in lower case, e.g. ``float`` or ``int8``.
+
+    Raises:
+        BadInputError: the number is not an ONNX element type.
+    """
+    try:
+        return onnx.TensorProto.DataType.Name(elem_type).lower()
+    except ValueError as exc:  # protobuf: "Enum DataType has no name defined for value 999"
+        raise BadInputError(f"a tensor has element type {elem_type}, which is not an ONNX element type") from exc
 
 
 def itemsize(elem_type: int) -> float:
-    """Bytes per element of an ONNX element type."""
+    """Bytes per element of an ONNX element type.
+
+    Raises:
+        BadInputError: the type is UNDEFINED (0) or not an ONNX element type at all.
+    """
     if elem_type in _EXTRA_ITEMSIZE:
         return _EXTRA_ITEMSIZE[elem_type]
-    return float(np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).itemsize)
+    try:
+        return float(np.dtype(helper.tensor_dtype_to_np_dtype(elem_type)).itemsize)
+    except (KeyError, TypeError, ValueError) as exc:  # onnx's mapping has no entry for it
+        raise BadInputError(f"a tensor has element type {elem_type}, which is not a sized ONNX element type") from exc
 
 
 def topological_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:

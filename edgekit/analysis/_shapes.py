@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import math
+import re
+
 import onnx
 from onnx import helper
 
@@ -9,6 +14,9 @@ from edgekit.analysis._graph import TensorInfo
 from edgekit.errors import BadInputError
 
 BATCH = 1  # activation memory and MACs are reported per image
+# The zero-filled inputs of the one onnxruntime run that measures unresolved shapes stay below this.
+PROBE_INPUT_LIMIT_BYTES = 2**30
+_ORT_PREFIX = re.compile(r"^\d+ : \w+ : ")  # "1 : FAIL : ", after "[ONNXRuntimeError] : "
 
 
 def fix_input_shapes(model: onnx.ModelProto, overrides: dict[str, tuple[int, ...]] | None) -> onnx.ModelProto:
@@ -46,7 +54,10 @@ def _collect(values: list[onnx.ValueInfoProto], into: dict[str, TensorInfo]) -> 
             continue
         dims = tensor_type.shape.dim
         if all(d.HasField("dim_value") for d in dims):
-            into[value.name] = TensorInfo(tuple(d.dim_value for d in dims), tensor_type.elem_type)
+            shape = tuple(d.dim_value for d in dims)
+            if min(shape, default=0) < 0:  # the checker leaves declared value shapes alone
+                raise BadInputError(f"tensor {value.name!r} declares a negative dimension: shape {list(shape)}")
+            into[value.name] = TensorInfo(shape, tensor_type.elem_type)
 
 
 def infer_tensor_infos(model: onnx.ModelProto) -> dict[str, TensorInfo]:
@@ -85,16 +96,33 @@ def _measure_with_onnxruntime(model: onnx.ModelProto, names: list[str]) -> dict[
     probe.graph.output.extend(helper.make_empty_tensor_value_info(n) for n in names if n not in existing)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # fatal only: a failure becomes the one-line error below, not a log line too
     try:
-        session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        # ORT prints an "EP Error ... Falling back" banner on stdout (which would corrupt --json) before retrying.
+        with contextlib.redirect_stdout(io.StringIO()):
+            session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT's exceptions are not exported as stable types
-        raise BadInputError(f"cannot resolve tensor shapes: onnxruntime rejects the graph ({exc})") from exc
+        raise BadInputError(
+            f"cannot resolve tensor shapes: onnxruntime rejects the graph ({_ort_reason(exc)})"
+        ) from exc
     feeds = {}
     for value in session.get_inputs():
-        dtype = helper.tensor_dtype_to_np_dtype(_ORT_TYPES.get(value.type, onnx.TensorProto.FLOAT))
-        feeds[value.name] = np.zeros(value.shape, dtype=dtype)
-    results = session.run(names, feeds)
+        shape = value.shape
+        if not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise BadInputError(f"cannot resolve tensor shapes: input {value.name!r} has no static shape ({shape})")
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(_ORT_TYPES.get(value.type, onnx.TensorProto.FLOAT)))
+        if math.prod(shape) * dtype.itemsize > PROBE_INPUT_LIMIT_BYTES:
+            raise BadInputError(
+                f"cannot resolve tensor shapes: input {value.name!r} of shape {shape} is too large to run once "
+                f"(over {PROBE_INPUT_LIMIT_BYTES // 2**20} MB)"
+            )
+        feeds[value.name] = np.zeros(shape, dtype=dtype)
+    run_options = ort.RunOptions()
+    run_options.log_severity_level = 4
+    try:
+        results = session.run(names, feeds, run_options)
+    except Exception as exc:  # ORT's exceptions are not exported as stable types
+        raise BadInputError(f"cannot resolve tensor shapes: the graph fails to run ({_ort_reason(exc)})") from exc
     return {
         name: TensorInfo(tuple(array.shape), helper.np_dtype_to_tensor_dtype(array.dtype))
         for name, array in zip(names, results, strict=True)
@@ -108,3 +136,17 @@ _ORT_TYPES = {
     "tensor(int8)": onnx.TensorProto.INT8,
     "tensor(int64)": onnx.TensorProto.INT64,
 }
+
+
+def _ort_reason(exc: Exception) -> str:
+    """ORT's message on one line, without its error-code prefix, source location and C++ signature.
+
+    Example: ``[ONNXRuntimeError] : 1 : FAIL : /onnxruntime_src/core/graph/graph.cc:1585 void
+    onnxruntime::Graph::Init() node_arg was false.`` → ``node_arg was false.``
+    """
+    text = " ".join(str(exc).split())
+    reason = _ORT_PREFIX.sub("", text.rsplit("[ONNXRuntimeError] : ", 1)[-1])
+    if reason.startswith("/"):  # a source location, then a C++ signature that ends with ") "
+        _, found, rest = reason.partition(") ")
+        reason = rest if found and rest else reason
+    return reason or text or exc.__class__.__name__

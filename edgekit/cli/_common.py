@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import json
 import os
+import re
+import shutil
+import sqlite3
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import EdgekitError, EdgekitWarning, summarize_exception, summarize_message
+from edgekit.paths import HOME_ENV, edgekit_home
 
 # Piped or logged output (make demo in CI, `| tee`) gets no terminal width; rich would wrap every table
 # cell at 80 columns, so such output is laid out wide instead. COLUMNS, when set, still wins.
@@ -23,19 +31,127 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# Expected errors of libraries edgekit reads files with, by (module, class). They are looked up only in modules
+# already imported: an exception of a module nobody imported cannot occur, and `models` stays free of onnx/PIL.
+_FOREIGN_ERRORS = {
+    ("PIL.Image", "DecompressionBombError"): "image rejected",
+    ("onnx.checker", "ValidationError"): "invalid ONNX model",
+    ("onnx.shape_inference", "InferenceError"): "invalid ONNX model",
+    ("google.protobuf.message", "DecodeError"): "not a readable protobuf (ONNX) file",
+}
+_OS_HINTS = {
+    errno.ENOSPC: "free some space or write elsewhere",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "free some space or write elsewhere",  # no EDQUOT on Windows
+    errno.EROFS: "write elsewhere",
+    errno.EACCES: "write elsewhere or fix the permissions",
+    errno.EPERM: "write elsewhere or fix the permissions",
+}
+
+
 def guarded(fn: F) -> F:
-    """Turn edgekit's typed errors into one line on stderr and the error's exit code."""
+    """The CLI's error boundary: expected failures become one line on stderr and an exit code.
+
+    Expected are edgekit's typed errors (their own exit code) and what the operating system, SQLite,
+    Pillow, onnx or protobuf raise on a broken, hostile or unwritable file (exit 2). Anything else is a bug
+    and keeps its traceback. Library warnings (:class:`EdgekitWarning`) print as one ``warning:`` line each.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except EdgekitError as exc:
-            # Plain print: rich would wrap long messages and they must stay on one line.
-            print(f"error: {exc}", file=sys.stderr)  # noqa: T201 (the CLI layer owns output)
-            raise typer.Exit(exc.exit_code) from None
+        with _warnings_as_lines():
+            try:
+                return fn(*args, **kwargs)
+            except BrokenPipeError:
+                _reader_went_away()
+            except EdgekitError as exc:
+                _fail(str(exc), exc.exit_code)
+            except Exception as exc:
+                message = describe_expected_error(exc)
+                if message is None:
+                    raise
+                _fail(message, 2)
 
+    wrapper.__edgekit_boundary__ = True  # type: ignore[attr-defined] (tests check every command has it)
     return wrapper  # type: ignore[return-value]
+
+
+def describe_expected_error(exc: BaseException) -> str | None:
+    """One line for an expected operating-system, database, image or model-file error; None for anything else."""
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"database error: {summarize_exception(exc)}"
+    if isinstance(exc, MemoryError):
+        return "out of memory" + (f": {exc}" if str(exc) else "")
+    for (module, name), what in _FOREIGN_ERRORS.items():
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return f"{what}: {summarize_exception(exc)}"
+    return None
+
+
+def describe_os_error(exc: OSError, more: str = "") -> str:
+    """``read-only file system: /path (EROFS); write elsewhere`` — the reason, the path(s), a hint."""
+    if isinstance(exc, shutil.Error):
+        return _describe_copy_error(exc)
+    reason = exc.strerror or summarize_exception(exc)
+    paths = [os.fsdecode(p) if isinstance(p, bytes) else str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    code = errno.errorcode.get(exc.errno or 0)
+    text = reason[:1].lower() + reason[1:] + (f": {' -> '.join(paths)}" if paths else "") + more
+    text += f" ({code})" if code else ""
+    hint = _OS_HINTS.get(exc.errno or 0)
+    if hint and any(_under_home(path) for path in paths):
+        hint += f", or set {HOME_ENV} to another folder"
+    return f"{text}; {hint}" if hint else text
+
+
+def _describe_copy_error(exc: shutil.Error) -> str:
+    """``shutil.copytree``/``move`` collect ``(src, dst, "[Errno 28] No space left ...")`` per file: name the first."""
+    failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+    if not failures or len(failures[0]) != 3:
+        return summarize_exception(exc)
+    _, destination, why = failures[0]
+    more = f" and {len(failures) - 1} more file(s)" if len(failures) > 1 else ""
+    match = re.match(r"\[Errno (\d+)\] ([^:]+)", str(why))
+    return describe_os_error(OSError(int(match[1]), match[2], destination), more) if match else f"{destination}: {why}"
+
+
+def _under_home(path: str) -> bool:
+    return Path(path).absolute().is_relative_to(edgekit_home().absolute())
+
+
+def _reader_went_away() -> None:
+    # `edgekit models | head`: the reader closed the pipe, so there is nobody to tell; point stdout at
+    # /dev/null so that Python's flush at exit does not raise a second time, and exit as SIGPIPE would.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(128 + 13)
+
+
+def _fail(message: str, exit_code: int) -> None:
+    # Plain print: rich would wrap long messages and they must stay on one line.
+    print(f"error: {summarize_message(message, 'failed')}", file=sys.stderr)  # noqa: T201 (the CLI layer owns output)
+    raise typer.Exit(exit_code) from None
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Print :class:`EdgekitWarning` as ``warning: <message>`` (one line each); other warnings as usual."""
+    shown: set[str] = set()  # an image folder read twice (calibration, fidelity) warns once per file
+    with warnings.catch_warnings():
+        default_show = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if not issubclass(category, EdgekitWarning):
+                default_show(message, category, *args, **kwargs)
+                return
+            line = f"warning: {summarize_message(str(message))}"
+            if line not in shown:
+                shown.add(line)
+                print(line, file=sys.stderr)  # noqa: T201 (the CLI layer owns output)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", EdgekitWarning)  # every skipped file is named, not only the first
+        yield
 
 
 def to_jsonable(value: Any) -> Any:
@@ -50,8 +166,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
-    """Print machine-readable output on stdout."""
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2) + "\n")
+    """Print machine-readable output on stdout: strict JSON, so a non-finite number is a bug, never ``Infinity``."""
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, allow_nan=False) + "\n")
 
 
 def split_csv(values: list[str] | None) -> list[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from edgekit.cli._common import console, guarded, print_json, split_csv
@@ -104,22 +105,25 @@ def export(
 
 def _print_export(result: Any) -> None:
     m = result.manifest
-    console.print(f"[bold]{m.model}[/bold] → target {m.target} ({m.toolchain}) · {m.precision} · {m.precision_input}")
-    console.print(f"  {m.preflight.summary()}")
+    # A file name is the user's text: escaped, "[/b]" in it would be a rich markup error, "[b]" would vanish.
+    console.print(f"[bold]{escape(m.model)}[/bold] → target {m.target} ({m.toolchain}) · {m.precision} · "
+                  f"{m.precision_input}")  # fmt: skip
+    console.print(f"  {m.preflight.summary()}", markup=False)
     v = m.verification
     if v.status == "skipped":
-        console.print(f"  verification skipped: {v.reason}")
+        console.print(f"  verification skipped: {v.reason}", markup=False)
     for check in v.checks:
         gate = "gated" if check.gated else "reported"
         console.print(f"  parity {'ok' if check.passed else 'FAIL'} ({gate}, {check.tolerance}): {check.label}: "
-                      f"{check.detail}")  # fmt: skip
+                      f"{check.detail}", markup=False)  # fmt: skip
     if m.target_guard is not None:
-        console.print(f"  {m.target_guard.summary()}")
+        console.print(f"  {m.target_guard.summary()}", markup=False)
     if v.inputs:
-        console.print(f"  parity inputs: {v.inputs}")
+        console.print(f"  parity inputs: {v.inputs}", markup=False)
     console.print(f"  files: {', '.join(f.path for f in m.files if f.role != 'calibration')}"
-                  f"{' + calibration files' if any(f.role == 'calibration' for f in m.files) else ''}")  # fmt: skip
+                  f"{' + calibration files' if any(f.role == 'calibration' for f in m.files) else ''}",
+                  markup=False)  # fmt: skip
     console.print(f"  hand-off ({m.handoff.tool}; needs {m.handoff.install}):", markup=False, highlight=False)
     for command in m.handoff.commands:
         console.print(f"    {command}", markup=False, highlight=False)
-    console.print(f"  manifest {result.manifest_path}")
+    console.print(f"  manifest {result.manifest_path}", markup=False)

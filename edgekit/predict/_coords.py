@@ -7,6 +7,7 @@ published row can be predicted and compared with its figure.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -83,9 +84,12 @@ def _latency(text: str | None, where: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        latency = float(value)
     except ValueError:
         raise BadInputError(f"{where}: latency_ms: not a number: {value!r}") from None
+    if not math.isfinite(latency) or latency <= 0:  # float() takes 'inf' and 'nan'; neither is a latency
+        raise BadInputError(f"{where}: latency_ms: must be a finite number > 0, got {value!r}")
+    return latency
 
 
 class TableRow(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edgekit._datafile import load_data_file
+from edgekit._datafile import data_file_mtime_ns, load_data_file
 from edgekit._names import filter_names, require_known
 from edgekit.errors import BadInputError
 from edgekit.paths import bundled_data_dir, edgekit_home
@@ -36,7 +36,7 @@ def load_profiles() -> dict[str, DeviceProfile]:
         BadInputError: a file is invalid, or two files declare the same id.
     """
     files = sorted(p for d in profile_dirs() if d.is_dir() for p in d.glob("*.yaml"))
-    key = tuple(f"{p}:{p.stat().st_mtime_ns}" for p in files)
+    key = tuple(f"{p}:{data_file_mtime_ns(p, 'profile')}" for p in files)
     if key not in _cache:
         profiles: dict[str, DeviceProfile] = {}
         origin: dict[str, Path] = {}

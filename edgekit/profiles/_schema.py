@@ -8,9 +8,10 @@ published inputs, e.g. cores × GHz × FLOP/cycle) or *estimated* (an assumption
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 SourceKind = Literal["published", "measured", "derived", "estimated"]
@@ -26,13 +27,22 @@ class _Strict(BaseModel):
 
 
 class Sourced(_Strict):
-    """A number and where it came from."""
+    """A number and where it came from. Every figure of a device is a finite, positive quantity."""
 
-    value: float
+    value: float = Field(description="finite and > 0; each field also has an upper bound",
+                         json_schema_extra={"exclusiveMinimum": 0})  # fmt: skip
     kind: SourceKind
     source: str = Field(min_length=3, description="citation URL, formula with its inputs' source, or method")
     note: str | None = None
     unverified: bool = Field(False, description="taken from memory or a partly read page; check before relying")
+
+    @field_validator("value")
+    @classmethod
+    def _finite_positive(cls, value: float) -> float:
+        # inf/NaN/0/negative figures silently reorder recommendations or divide by zero later; name the value.
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"value {value!r} must be a finite number > 0")
+        return value
 
     @model_validator(mode="after")
     def _estimates_explain(self) -> Sourced:
@@ -45,6 +55,28 @@ class Sourced(_Strict):
         return f"{self.kind}, unverified" if self.unverified else self.kind
 
 
+def _at_most(limit: float, unit: str) -> AfterValidator:
+    """Refuse a figure above ``limit``: a typo (1e308, 15000 GHz) would otherwise silently win every ranking."""
+
+    def check(figure: Sourced) -> Sourced:
+        if figure.value > limit:
+            raise ValueError(f"value {figure.value:g} is out of range: at most {limit:g} {unit}")
+        return figure
+
+    return AfterValidator(check)
+
+
+# Upper bounds far above any device edgekit profiles (e.g. 3.3 GHz, 20 TOPS, 32 GB) yet below absurd.
+Ghz = Annotated[Sourced, _at_most(10.0, "GHz")]
+PerCycle = Annotated[Sourced, _at_most(4096.0, "operations per cycle per core")]
+Gflops = Annotated[Sourced, _at_most(1e7, "GFLOPS (GOPS)")]
+MegabytesRam = Annotated[Sourced, _at_most(2.0**24, "MB (16 TiB)")]
+MegabytesStorage = Annotated[Sourced, _at_most(2.0**30, "MB (1 PiB)")]
+Gbs = Annotated[Sourced, _at_most(1e5, "GB/s")]
+Watts = Annotated[Sourced, _at_most(1e4, "W")]
+ClockScale = Annotated[Sourced, _at_most(16.0, "x the reference mode")]
+
+
 class L2Cache(_Strict):
     """How a cluster's L2 is organised: threads that share one L2 compete for it and scale worse."""
 
@@ -55,7 +87,7 @@ class L2Cache(_Strict):
 class L3Cluster(_Strict):
     """Cores that share one L3: threads on different L3 clusters exchange data through the system cache or DRAM."""
 
-    cores: int = Field(ge=1, description="cores per L3 cluster (e.g. 4 on Jetson Orin: 12 cores = three clusters)")
+    cores: int = Field(ge=1, le=1024, description="cores per L3 cluster (e.g. 4 on Jetson Orin: 12 cores = 3 clusters)")
     source: str = Field(min_length=3, description="where the cache organisation is documented")
 
 
@@ -64,11 +96,11 @@ class CpuCluster(_Strict):
 
     name: str = Field(description="e.g. prime, big, little")
     core: str = Field(description="core type, e.g. Cortex-A76")
-    count: int = Field(ge=1)
-    max_ghz: Sourced
-    fp32_flops_per_cycle: Sourced = Field(description="per core, FMA counted as 2 FLOP")
-    fp16_flops_per_cycle: Sourced | None = Field(None, description="None: no FP16 arithmetic (runs at fp32 rate)")
-    int8_ops_per_cycle: Sourced | None = Field(None, description="None: no int8 rate claimed (fp32 rate assumed)")
+    count: int = Field(ge=1, le=1024)
+    max_ghz: Ghz
+    fp32_flops_per_cycle: PerCycle = Field(description="per core, FMA counted as 2 FLOP")
+    fp16_flops_per_cycle: PerCycle | None = Field(None, description="None: no FP16 arithmetic (runs at fp32 rate)")
+    int8_ops_per_cycle: PerCycle | None = Field(None, description="None: no int8 rate claimed (fp32 rate assumed)")
     l2: L2Cache | None = Field(None, description="None: not stated (a private L2 per core is assumed)")
     l3: L3Cluster | None = Field(None, description="None: every core of the cluster shares one L3 (or none is stated)")
 
@@ -115,9 +147,9 @@ class Accelerator(_Strict):
     architecture: str | None = Field(
         None, description="architecture family (e.g. Adreno, NVIDIA Ampere); units of one family share a fitted factor"
     )
-    peak_gflops_fp32: Sourced | None = None
-    peak_gflops_fp16: Sourced | None = None
-    peak_gops_int8: Sourced | None = None
+    peak_gflops_fp32: Gflops | None = None
+    peak_gflops_fp16: Gflops | None = None
+    peak_gops_int8: Gflops | None = None
     precisions: list[Precision] = Field(description="precisions the unit executes natively")
 
     def peak(self, precision: Precision) -> Sourced | None:
@@ -128,10 +160,10 @@ class Accelerator(_Strict):
 class Memory(_Strict):
     """RAM, storage and bandwidth."""
 
-    ram_total_mb: Sourced
-    ram_usable_mb: Sourced = Field(description="what an application can allocate (total minus OS/firmware)")
-    storage_mb: Sourced | None = Field(None, description="None: board/card dependent")
-    bandwidth_gbs: Sourced | None = Field(None, description="peak DRAM bandwidth (theoretical unless labelled)")
+    ram_total_mb: MegabytesRam
+    ram_usable_mb: MegabytesRam = Field(description="what an application can allocate (total minus OS/firmware)")
+    storage_mb: MegabytesStorage | None = Field(None, description="None: board/card dependent")
+    bandwidth_gbs: Gbs | None = Field(None, description="peak DRAM bandwidth (theoretical unless labelled)")
     weights_in: Literal["ram", "flash"] = Field("ram", description="flash: weights execute in place (MCUs)")
 
     @model_validator(mode="after")
@@ -145,8 +177,8 @@ class PowerMode(_Strict):
     """A power mode: its draw under load and its clock relative to the reference mode."""
 
     name: str
-    watts: Sourced | None = Field(None, description="board power under inference-like load; None = unknown")
-    clock_scale: Sourced = Field(description="throughput relative to the mode the calibration data assumes")
+    watts: Watts | None = Field(None, description="board power under inference-like load; None = unknown")
+    clock_scale: ClockScale = Field(description="throughput relative to the mode the calibration data assumes")
 
 
 class DeviceProfile(_Strict):

@@ -9,6 +9,7 @@ quantize by themselves get the fp32 parent plus calibration files instead of a Q
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,15 +21,16 @@ import onnx
 from edgekit.analysis import PREPROCESSING_KEY
 from edgekit.errors import BadInputError, VerificationError
 from edgekit.models import Preprocessing
-from edgekit.onnx_io import load_onnx, save_onnx
+from edgekit.onnx_io import external_tensors, load_onnx, save_onnx
 from edgekit.targets._schema import TargetSpec
-from edgekit.targets.preflight import detect_precision
+from edgekit.targets.preflight import detect_precision, require_structure
 
 _QUANTIZING_PASSES = frozenset({"fp16", "static_int8", "ort_dynamic_quant"})
 # Preprocessing assumed for an ONNX file without edgekit metadata: torchvision's ImageNet transforms.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGENET_RESIZE_RATIO = 256 / 224  # resize side / crop side of torchvision's classification presets
+MAX_RESIZE_RATIO = 4  # torchvision's presets resize at most ~1.15x the crop; 4x leaves room, not 10**9 px
 
 
 @dataclass(frozen=True)
@@ -196,13 +198,35 @@ def _quant_options(spec: TargetSpec):  # noqa: ANN202 (QuantOptions is imported 
 
 
 def file_preprocessing(model: onnx.ModelProto, side: int) -> tuple[Preprocessing, str | None]:
-    """Preprocessing from edgekit's metadata, or torchvision's ImageNet defaults (with a note saying so)."""
+    """Preprocessing from edgekit's metadata, or torchvision's ImageNet defaults (with a note saying so).
+
+    Raises:
+        BadInputError: the metadata is not preprocessing JSON, or its crop is not the input's side.
+    """
     for prop in model.metadata_props:
         if prop.key == PREPROCESSING_KEY:
-            return Preprocessing.model_validate(json.loads(prop.value)), None
+            try:
+                stated = Preprocessing.model_validate(json.loads(prop.value))
+            except ValueError as exc:  # not JSON, or not the schema (pydantic's ValidationError is a ValueError)
+                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata is not valid preprocessing JSON "
+                                    f"({exc.__class__.__name__})") from exc  # fmt: skip
+            _check_stated(stated, side)
+            return stated, None
     default = Preprocessing(resize_px=round(side * IMAGENET_RESIZE_RATIO), crop_px=side, mean=IMAGENET_MEAN,
                             std=IMAGENET_STD)  # fmt: skip
     return default, f"no {PREPROCESSING_KEY} metadata: assumed ImageNet mean/std at {side} px"
+
+
+def _check_stated(prep: Preprocessing, side: int) -> None:
+    """Metadata from the file must describe its input; a hostile one could ask for a 10**9-px resize."""
+    where = f"the model's {PREPROCESSING_KEY} metadata"
+    if prep.crop_px != side:
+        raise BadInputError(f"{where} crops {prep.crop_px} px, but the model's input is {side} px a side")
+    if not prep.crop_px <= prep.resize_px <= MAX_RESIZE_RATIO * prep.crop_px:
+        raise BadInputError(f"{where} resizes to {prep.resize_px} px for a {prep.crop_px}-px crop; edgekit takes "
+                            f"{prep.crop_px}-{MAX_RESIZE_RATIO * prep.crop_px} px")  # fmt: skip
+    if not all(math.isfinite(v) for v in (*prep.mean, *prep.std)) or min(prep.std) <= 0:
+        raise BadInputError(f"{where} needs finite mean and positive std; got mean {prep.mean}, std {prep.std}")
 
 
 def _pin_batch(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -222,21 +246,26 @@ def build_onnx_file(path: Path, spec: TargetSpec, work: Path, precision: str | N
     """Take an ONNX file as the artifact (batch pinned to 1 for static-shape targets).
 
     ``precision`` (default: the file's own) is what it is deployed at; pre-flight checks that the
-    file is what the target takes for it (e.g. an fp32 file for rknn's fp16).
+    file is what the target takes for it (e.g. an fp32 file for rknn's fp16). External data
+    (files inside the model's folder only) is inlined, so the artifact is one self-contained file.
+
+    Raises:
+        BadInputError: the file is not a valid ONNX graph or not an image classifier edgekit can hand off
+            (checked before any tool runs), or names external data outside its folder.
     """
     proto = load_onnx(path)
+    require_structure(proto, spec, path)
     initializers = {t.name for t in proto.graph.initializer}
-    (first,) = [v for v in proto.graph.input if v.name not in initializers][:1] or [None]
-    if first is None:
-        raise BadInputError(f"{path} has no graph input")
-    dims = first.type.tensor_type.shape.dim
-    side = dims[-1].dim_value if len(dims) == 4 and dims[-1].HasField("dim_value") else 224
+    (first,) = [v for v in proto.graph.input if v.name not in initializers]
+    side = first.type.tensor_type.shape.dim[-1].dim_value
     preprocessing, note = file_preprocessing(proto, side)
     own = detect_precision(proto)
     precision = precision or own
     target = work / path.name
     if spec.needs_static_shapes:
         save_onnx(_pin_batch(proto), target)
+    elif external_tensors(load_onnx(path, load_weights=False)):
+        save_onnx(proto, target)
     else:
         shutil.copyfile(path, target)
     parent = target if own == "fp32" else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from edgekit._datafile import load_data_file
+from edgekit._datafile import data_file_mtime_ns, load_data_file
 from edgekit._names import filter_names, require_known
 from edgekit.errors import BadInputError
 from edgekit.paths import bundled_data_dir, edgekit_home
@@ -23,7 +23,7 @@ def target_dirs() -> list[Path]:
 
 def _yaml_files() -> tuple[tuple[str, int], ...]:
     files = [p for folder in target_dirs() for p in sorted(folder.glob("*.yaml"))]
-    return tuple((str(p), p.stat().st_mtime_ns) for p in files)
+    return tuple((str(p), data_file_mtime_ns(p, "target")) for p in files)
 
 
 def load_target_file(path: Path) -> TargetSpec:

@@ -7,6 +7,7 @@ units in key names). ``targets/schema.json`` is generated from it for editor com
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Literal
 
@@ -37,6 +38,11 @@ CONTEXT_PLACEHOLDERS = frozenset({
     "input_shape_x", "input_shape_csv", "input_chw_csv", "mean", "std", "mean_255", "std_255", "norm_255",
     "mean_nested", "std_nested", "calib_list", "calib_npy_nchw", "calib_npy_nhwc", "calib_raw_list",
 })  # fmt: skip
+# Placeholders holding the user's text (file and input names; every handoff parameter is one too). Commands
+# render them only quoted: {name:sh} is one shell word, {name:py} a Python literal inside a quoted heredoc.
+FREE_TEXT_PLACEHOLDERS = frozenset({"onnx", "stem", "input_name"})
+QUOTING_SPECS = frozenset({"sh", "py"})
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 
 
 class _Strict(BaseModel):
@@ -106,14 +112,15 @@ class OperatorSupport(_Strict):
 class RuntimeOverhead(_Strict):
     """Memory the runtime itself adds beyond weights and activations, with its basis."""
 
-    value: float = Field(ge=0, description="MB (2**20 bytes)")
-    low: float | None = Field(None, ge=0, description="MB; required for estimates")
-    high: float | None = Field(None, ge=0, description="MB; required for estimates")
+    # Finite and at most 1 TiB: an inf or NaN overhead would make every candidate fit or none.
+    value: float = Field(ge=0, le=2**20, allow_inf_nan=False, description="MB (2**20 bytes)")
+    low: float | None = Field(None, ge=0, le=2**20, allow_inf_nan=False, description="MB; required for estimates")
+    high: float | None = Field(None, ge=0, le=2**20, allow_inf_nan=False, description="MB; required for estimates")
     basis: FigureBasis
     source: str = Field(description="citation URL, or the command that measured it")
     host: str | None = Field(None, description="measured: host the figure was measured on")
     tool_versions: dict[str, str] | None = None
-    n_samples: int | None = None
+    n_samples: int | None = Field(None, ge=1)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -144,11 +151,32 @@ class Handoff(_Strict):
     """Command templates the user runs on their side, with per-precision values."""
 
     tool: str
-    commands: list[str] = Field(min_length=1, description="str.format templates, run in the export folder")
+    commands: list[str] = Field(min_length=1, description=(
+        "str.format templates, run in the export folder; user text ({onnx}, {stem}, {input_name}, parameters) "
+        "only as {name:sh} (a shell word) or, inside a <<'EOF' heredoc, {name:py} (a Python literal)"))  # fmt: skip
     per_precision: dict[Precision, dict[str, str]] = Field(default_factory=dict)
     parameters: dict[str, str] = Field(default_factory=dict, description="defaults the user may override")
     produces: str = Field(description="what the user ends up with, e.g. '{stem}.engine'")
     docs_url: str
+
+    def quoting_problems(self) -> list[str]:
+        """Placeholders rendered in the wrong way for where they sit (user text unquoted, a spec on edgekit's own)."""
+        free = FREE_TEXT_PLACEHOLDERS | set(self.parameters)
+        fields = [f for command in self.commands for f in _fields_in_context(command)]
+        where: dict[str, set[str]] = {}
+        for field, _, context in fields:
+            where.setdefault(field, set()).add(context)
+        fields += [(field, spec, context) for per in self.per_precision.values() for key, value in per.items()
+                   for context in where.get(key, set()) for field, spec, _ in _fields_in_context(value)]  # fmt: skip
+        problems = []
+        for field, spec, context in fields:
+            if field in free and spec != context:
+                problems.append(f"{{{field}}} holds user text: write {{{field}:{context}}} there")
+            elif field not in free and spec:
+                problems.append(f"{{{field}:{spec}}}: only user text ({', '.join(sorted(free))}) takes a quoting spec")
+        if any(spec for _, _, spec, _ in string.Formatter().parse(self.produces)):
+            problems.append("produces is a description: its placeholders take no spec")
+        return sorted(set(problems))
 
     def placeholders(self) -> set[str]:
         """Every ``{name}`` used by the commands, ``produces`` and the per-precision values."""
@@ -222,6 +250,9 @@ class TargetSpec(_Strict):
         unknown = self.handoff.placeholders() - known
         if unknown:
             raise ValueError(f"handoff uses unknown placeholders {sorted(unknown)}; known: {sorted(known)}")
+        problems = self.handoff.quoting_problems()
+        if problems:
+            raise ValueError(f"handoff quoting: {'; '.join(problems)}")
 
     def precision_input(self, precision: str) -> HandoffInput:
         """What edgekit hands over for ``precision`` (caller checks support first)."""
@@ -231,3 +262,30 @@ class TargetSpec(_Strict):
     def needs_static_shapes(self) -> bool:
         """True when the artifact must have fully static input shapes."""
         return not self.dynamic_shapes
+
+
+def _fields_in_context(template: str) -> list[tuple[str, str, str]]:
+    """``(field, spec, context)`` of each placeholder: context ``py`` inside a quoted heredoc's body, else ``sh``.
+
+    Raises:
+        ValueError: a heredoc with an unquoted delimiter (the shell would expand ``$(...)`` in its body),
+            or a conversion such as ``{name!r}``.
+    """
+    found, closing = [], None
+    for line in template.splitlines():
+        if closing is not None and line.strip() == closing:
+            closing = None
+            continue
+        context = "sh" if closing is None else "py"
+        for _, field, spec, conversion in string.Formatter().parse(line):
+            if field is None:
+                continue
+            if conversion:
+                raise ValueError(f"handoff placeholder {{{field}!{conversion}}}: conversions are not supported")
+            found.append((field, spec or "", context))
+        heredoc = _HEREDOC.search(line) if closing is None else None
+        if heredoc:
+            closing = heredoc.group(2)
+            if not heredoc.group(1):
+                raise ValueError(f"handoff heredoc <<{closing} must quote its delimiter (<<'{closing}')")
+    return found

@@ -14,19 +14,22 @@ Steps, all inside a temporary folder that becomes ``out_dir`` only when every st
 
 from __future__ import annotations
 
+import contextlib
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgekit.errors import BadInputError, VerificationError
-from edgekit.fileio import atomic_dir, sha256_file, write_json_atomic
+from edgekit.errors import BadInputError, EdgekitError, VerificationError, summarize_exception
+from edgekit.fileio import atomic_dir, current_umask, sha256_file, write_json_atomic
 from edgekit.images import generated_images, load_images
 from edgekit.models import Preprocessing
-from edgekit.onnx_io import load_onnx
+from edgekit.onnx_io import copy_onnx, load_onnx
 from edgekit.targets._build import Built, build_onnx_file, build_registry_model, is_onnx_file, recipe_precision
 from edgekit.targets._parity import Verification, verify_conversion
 from edgekit.targets._registry import get_target
@@ -34,7 +37,14 @@ from edgekit.targets._schema import TargetSpec
 from edgekit.targets._target_guard import TargetGuard, guard_on_target
 from edgekit.targets._verifier import get_verifier, why_not_verifiable
 from edgekit.targets.calibration import CALIBRATION_DIR, CALIBRATION_PATHS, write_calibration
-from edgekit.targets.handoff import HANDOFF_SCRIPT, RenderedHandoff, handoff_context, render_handoff
+from edgekit.targets.handoff import (
+    HANDOFF_SCRIPT,
+    RenderedHandoff,
+    check_overrides,
+    check_text,
+    handoff_context,
+    render_handoff,
+)
 from edgekit.targets.preflight import PreflightReport, graph_inputs, require_preflight
 
 EXPORT_SCHEMA_VERSION = 1
@@ -46,7 +56,9 @@ DEFAULT_SAMPLES = 8
 PARITY_SEED = 1
 CALIBRATION_SEED = 0
 CALIBRATION_COUNT = 32  # images written for toolchains that calibrate themselves (same as the QDQ pass)
+_VENDOR_MODULES = frozenset({"onnxruntime", "openvino", "ncnn"})
 FileRole = Literal["onnx", "openvino-ir", "ncnn", "calibration", "handoff", "manifest"]
+SCRIPT_MODE = 0o777  # handoff.sh runs as ./handoff.sh: executable, less the umask like every other output
 
 
 class ExportedFile(BaseModel):
@@ -150,8 +162,11 @@ def export_for_target(
     if recipe is not None:
         _require_precision(spec, recipe_precision(recipe))
     stem = Path(model).stem if from_file else f"{model}-{recipe}"
+    # Names and values the hand-off script will carry are refused before any work, not after conversion.
+    check_text("file name", f"{stem}.onnx")
+    check_overrides(spec, parameters or {})
     out = _resolve_out(out_dir, f"{stem}-{spec.id}")
-    with tempfile.TemporaryDirectory(prefix="edgekit-target-") as folder:
+    with tempfile.TemporaryDirectory(prefix="edgekit-target-") as folder, _user_paths(folder):
         work, stage = Path(folder) / "work", Path(folder) / "stage"
         work.mkdir()
         stage.mkdir()
@@ -165,6 +180,18 @@ def export_for_target(
         with atomic_dir(out) as final:
             shutil.copytree(stage, final, dirs_exist_ok=True)
     return ExportResult(out_dir=out, manifest_path=out / MANIFEST_NAME, manifest=manifest)
+
+
+@contextlib.contextmanager
+def _user_paths(folder: str) -> Iterator[None]:
+    """Errors name files as the user knows them, not as ``/tmp/edgekit-target-*/stage/<file>``."""
+    try:
+        yield
+    except EdgekitError as exc:
+        text = re.sub(re.escape(folder) + r"/(?:work|stage)/", "", str(exc))
+        if text == str(exc):
+            raise
+        raise type(exc)(text) from exc
 
 
 def _require_precision(spec: TargetSpec, precision: str) -> None:
@@ -186,7 +213,7 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
     reports: list[PreflightReport] = []
 
     def attempt(candidate: Built) -> Verification:
-        shutil.copyfile(candidate.artifact, artifact)
+        copy_onnx(candidate.artifact, artifact)
         reports.append(require_preflight(artifact, spec, candidate.precision))  # raises: nothing reaches out_dir
         return _verify(spec, candidate, artifact, stage, data_dir, samples, verify, threads)
 
@@ -204,6 +231,7 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
     context = handoff_context(input_name, _batch_one(shape), prep.mean, prep.std, built.precision, artifact.name)
     handoff = render_handoff(spec, built.precision, context, parameters)
     (stage / HANDOFF_SCRIPT).write_text(handoff.script())
+    (stage / HANDOFF_SCRIPT).chmod(SCRIPT_MODE & ~current_umask())
     manifest = ExportManifest(
         target=spec.id, runtime=spec.runtime, toolchain=spec.toolchain.name, model=model, recipe=recipe,
         weights=weights, precision=built.precision, precision_input=spec.precision_input(built.precision),
@@ -255,11 +283,23 @@ def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_di
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
-    files = verifier.convert(artifact, stage, converted)
-    checks = verify_conversion(verifier, stage, files, artifact, built.parent, converted, pixels)
+    try:
+        files = verifier.convert(artifact, stage, converted)
+        checks = verify_conversion(verifier, stage, files, artifact, built.parent, converted, pixels)
+    except Exception as exc:
+        if not _is_vendor_error(exc):  # edgekit's own errors pass as they are; its bugs stay visible
+            raise
+        raise VerificationError(f"target {spec.id}: {verifier.name} failed on {artifact.name}: "
+                                f"{summarize_exception(exc)}") from exc  # fmt: skip
     return Verification(status="failed" if any(c.gated and not c.passed for c in checks) else "passed",
                         verifier=verifier.name, converted_precision=converted,
                         tool_versions=verifier.tool_versions(), inputs=label, checks=checks)  # fmt: skip
+
+
+def _is_vendor_error(exc: Exception) -> bool:
+    """An exception a vendor runtime raised (their types are not exported: ORT's Fail, OpenVINO's RuntimeError)."""
+    module = type(exc).__module__.split(".")[0]
+    return module in _VENDOR_MODULES or type(exc) is RuntimeError  # pybind11 turns C++ exceptions into RuntimeError
 
 
 def _role(relative: Path) -> FileRole:

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.errors import BadInputError, MissingDependencyError, VerificationError
+from edgekit.targets._isolated import call_isolated
 from edgekit.targets._verifier import ToolchainVerifier
 
 NCNN_DIR = "ncnn"
 PNNX_TIMEOUT_S = 600  # pnnx converts resnet50-sized graphs in well under a minute on 2 cores
 _LOG_TAIL_LINES = 5
 _LAYER_LINE = re.compile(r"^(\S+)\s+\S+\s+\d+\s+\d+")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # pnnx colours onnxruntime's warnings; an error line stays plain
 
 
 def pnnx_executable() -> Path:
@@ -48,8 +50,9 @@ class NcnnVerifier(ToolchainVerifier):
     distributions = ("ncnn", "pnnx")
 
     def _pnnx(self, onnx_path: Path, shape: list[int], fp16: bool, work: Path) -> Path:
-        source = work / "model.onnx"
-        shutil.copyfile(onnx_path, source)
+        from edgekit.onnx_io import copy_onnx
+
+        source = copy_onnx(onnx_path, work / "model.onnx")
         command = [str(pnnx_executable()), source.name, f"inputshape=[{','.join(map(str, shape))}]",
                    f"fp16={int(fp16)}"]  # fmt: skip
         try:
@@ -59,7 +62,8 @@ class NcnnVerifier(ToolchainVerifier):
             raise VerificationError(f"pnnx did not finish converting {onnx_path.name} in {PNNX_TIMEOUT_S} s") from exc
         param = work / "model.ncnn.param"
         if result.returncode != 0 or not param.is_file():
-            tail = " | ".join((result.stdout + result.stderr).strip().splitlines()[-_LOG_TAIL_LINES:])
+            log = _ANSI.sub("", result.stdout + result.stderr)
+            tail = " | ".join(" ".join(line.split()) for line in log.strip().splitlines()[-_LOG_TAIL_LINES:])
             raise VerificationError(f"pnnx failed to convert {onnx_path.name} (exit {result.returncode}): {tail}")
         return param
 
@@ -89,24 +93,38 @@ class NcnnVerifier(ToolchainVerifier):
         return [Path(NCNN_DIR) / f"{onnx_path.stem}.ncnn.param", Path(NCNN_DIR) / f"{onnx_path.stem}.ncnn.bin"]
 
     def run(self, out_dir: Path, files: list[Path], pixels: np.ndarray) -> np.ndarray:
-        """Run sample by sample (ncnn has no batch axis) on the CPU, fp16 storage and arithmetic off."""
-        import ncnn
+        """Run sample by sample (ncnn has no batch axis) on the CPU, fp16 storage and arithmetic off.
 
-        net = ncnn.Net()
-        for option in ("use_vulkan_compute", "use_fp16_packed", "use_fp16_storage", "use_fp16_arithmetic",
-                       "use_bf16_storage"):  # fmt: skip
-            setattr(net.opt, option, False)
-        if self.threads:
-            net.opt.num_threads = self.threads
-        if net.load_param(str(out_dir / files[0])) != 0 or net.load_model(str(out_dir / files[1])) != 0:
-            raise VerificationError(f"ncnn cannot load {files[0]}")
-        (input_name,), (output_name,) = net.input_names(), net.output_names()
-        outputs = []
-        for sample in pixels:
-            extractor = net.create_extractor()
-            extractor.input(input_name, ncnn.Mat(np.ascontiguousarray(sample)).clone())
-            status, mat = extractor.extract(output_name)
-            if status != 0:
-                raise VerificationError(f"ncnn failed to run {files[0]} (extract returned {status})")
-            outputs.append(np.array(mat).reshape(-1))
-        return np.stack(outputs)
+        The run happens in a child process: ncnn's bindings end the process with SIGSEGV on an input
+        they do not expect, which there becomes a BadInputError (see ``_isolated``).
+        """
+        param, weights = out_dir / files[0], out_dir / files[1]
+        return call_isolated(f"ncnn running {files[0].name}", run_ncnn, param, weights, pixels, self.threads)
+
+
+def run_ncnn(param: Path, weights: Path, pixels: np.ndarray, threads: int | None) -> np.ndarray:
+    """(N, C, H, W) float32 samples through an ncnn .param/.bin, one extractor per sample; (N, classes) out.
+
+    Raises:
+        VerificationError: ncnn cannot load the files, or an extraction fails.
+    """
+    import ncnn
+
+    net = ncnn.Net()
+    for option in ("use_vulkan_compute", "use_fp16_packed", "use_fp16_storage", "use_fp16_arithmetic",
+                   "use_bf16_storage"):  # fmt: skip
+        setattr(net.opt, option, False)
+    if threads:
+        net.opt.num_threads = threads
+    if net.load_param(str(param)) != 0 or net.load_model(str(weights)) != 0:
+        raise VerificationError(f"ncnn cannot load {param.name}")
+    (input_name,), (output_name,) = net.input_names(), net.output_names()
+    outputs = []
+    for sample in pixels:
+        extractor = net.create_extractor()
+        extractor.input(input_name, ncnn.Mat(np.ascontiguousarray(sample)).clone())
+        status, mat = extractor.extract(output_name)
+        if status != 0:
+            raise VerificationError(f"ncnn failed to run {param.name} (extract returned {status})")
+        outputs.append(np.array(mat).reshape(-1))
+    return np.stack(outputs)

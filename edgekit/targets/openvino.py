@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import BadInputError, VerificationError
+from edgekit.errors import BadInputError, VerificationError, summarize_exception
 from edgekit.targets._verifier import ToolchainVerifier
 
 IR_DIR = "openvino"
@@ -53,7 +53,7 @@ class OpenvinoVerifier(ToolchainVerifier):
             if missing:
                 raise BadInputError(f"target {self.spec.id}: OpenVINO {ov.__version__} cannot convert operator(s) "
                                     f"{', '.join(missing)}") from exc  # fmt: skip
-            raise VerificationError(f"OpenVINO failed to convert {onnx_path.name}: {_first_line(exc)}") from exc
+            raise VerificationError(f"OpenVINO failed to convert {onnx_path.name}: {summarize_exception(exc)}") from exc
         xml = out_dir / IR_DIR / f"{onnx_path.stem}.xml"
         xml.parent.mkdir(parents=True, exist_ok=True)
         ov.save_model(model, str(xml), compress_to_fp16=precision == "fp16")
@@ -79,8 +79,3 @@ class OpenvinoVerifier(ToolchainVerifier):
             request.infer({0: np.ascontiguousarray(pixels[start : start + step])})
             outputs.append(request.get_output_tensor(0).data.copy())
         return np.concatenate(outputs, axis=0)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__

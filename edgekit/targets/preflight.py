@@ -1,8 +1,10 @@
 """Pre-flight: does an ONNX artifact meet a target's rules before anything is written or converted?
 
-Checks, each reported with the op, input or tensor it concerns and the target it fails:
-every operator supported (sub-graphs included), opset in range, static input shapes where the
-target needs them, the requested precision accepted, and an int8 model's quantization format
+Checks, each reported with the op, input or tensor it concerns and the target it fails: the
+graph is valid ONNX (``onnx.checker``: topological order, no cycle, tensor data as long as its
+shape) and an image classifier edgekit can hand off (one float32 N×3×H×W input of sane size);
+then every operator supported (sub-graphs included), opset in range, static input shapes where
+the target needs them, the requested precision accepted, and an int8 model's quantization format
 (QDQ vs toolchain-calibrated, activation dtype, symmetry, per-channel weights).
 """
 
@@ -17,17 +19,23 @@ import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import BadInputError
-from edgekit.onnx_io import load_onnx
+from edgekit.onnx_io import load_onnx, structure_problem
 from edgekit.targets._registry import get_target
 from edgekit.targets._schema import Quantization, TargetSpec
+from edgekit.targets.handoff import unsafe_text
 
-CheckName = Literal["op", "opset", "static-shape", "precision", "quantization"]
+CheckName = Literal["graph", "input", "op", "opset", "static-shape", "precision", "quantization"]
 _QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 _INTEGER_OPS = frozenset({"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"})
 _WEIGHT_CONSUMERS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul"})
 _DTYPE_NAMES = {onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.INT8: "int8", onnx.TensorProto.INT16: "int16",
                 onnx.TensorProto.UINT16: "uint16"}  # fmt: skip
 _EXAMPLE_NODES = 2  # node names quoted per unsupported op
+# Bounds of a classifier input: above them a file is broken or hostile (a 10**9-px side would exhaust memory
+# when edgekit generates its parity and calibration images), not a network anyone deploys on a device.
+MAX_SIDE_PX = 2048
+MAX_STATIC_BATCH = 64
+_CLASSIFIER = "edgekit exports image classifiers with one float32 N×3×H×W input"
 
 
 class PreflightIssue(BaseModel):
@@ -125,6 +133,65 @@ def graph_inputs(model: onnx.ModelProto) -> dict[str, list[int | str]]:
     """Real inputs (initializers excluded) and their shapes, symbolic dims as strings."""
     initializers = {t.name for t in model.graph.initializer}
     return {v.name: _shape_of(v) for v in model.graph.input if v.name not in initializers}
+
+
+def _input_problem(model: onnx.ModelProto) -> str | None:
+    """Why the model is not an image classifier edgekit can feed and hand off, or None."""
+    initializers = {t.name for t in model.graph.initializer}
+    inputs = [v for v in model.graph.input if v.name not in initializers]
+    if len(inputs) != 1:
+        return f"the model has {len(inputs)} inputs ({', '.join(repr(v.name) for v in inputs[:3])}); {_CLASSIFIER}"
+    (value,) = inputs
+    why = unsafe_text(value.name)
+    if why:
+        return f"input name {value.name!r} cannot be written into a hand-off script: it {why}"
+    if not value.type.HasField("tensor_type"):
+        return f"input {value.name!r} is not a tensor; {_CLASSIFIER}"
+    elem_type = value.type.tensor_type.elem_type
+    if elem_type != onnx.TensorProto.FLOAT:
+        known = elem_type in onnx.TensorProto.DataType.values()
+        dtype = onnx.TensorProto.DataType.Name(elem_type).lower() if known else f"element type {elem_type}"
+        return f"input {value.name!r} is {dtype}; {_CLASSIFIER}"
+    return _input_shape_problem(value.name, _shape_of(value))
+
+
+def _input_shape_problem(name: str, shape: list[int | str]) -> str | None:
+    if len(shape) != 4:
+        return f"input {name!r} has rank {len(shape)} (shape {shape}); {_CLASSIFIER}"
+    batch, channels, height, width = shape
+    if not all(isinstance(d, int) and d > 0 for d in (channels, height, width)):
+        return f"input {name!r} needs static C, H, W (shape {shape}); {_CLASSIFIER}"
+    if channels != 3:
+        return f"input {name!r} has {channels} channels (shape {shape}); {_CLASSIFIER} (RGB, channels first)"
+    if height != width:
+        return f"input {name!r} is {height}×{width} px; edgekit's preprocessing feeds square crops"
+    if height > MAX_SIDE_PX or (isinstance(batch, int) and batch > MAX_STATIC_BATCH):
+        return (f"input {name!r} has shape {shape}; edgekit takes classifier inputs up to "
+                f"{MAX_STATIC_BATCH}×3×{MAX_SIDE_PX}×{MAX_SIDE_PX}")  # fmt: skip
+    return None
+
+
+def structure_issues(model: onnx.ModelProto, path: Path | None = None) -> list[PreflightIssue]:
+    """Graph validity (``onnx.checker``) first, then the classifier input; empty when both hold.
+
+    ``model`` must carry its weights (as :func:`edgekit.onnx_io.load_onnx` returns it) unless ``path`` is given.
+    """
+    problem = structure_problem(model, path)
+    if problem:
+        return [PreflightIssue(check="graph", message=f"not a valid ONNX graph: {problem}")]
+    problem = _input_problem(model)
+    return [PreflightIssue(check="input", message=problem)] if problem else []
+
+
+def require_structure(model: onnx.ModelProto, spec: TargetSpec, path: Path | None = None) -> None:
+    """Raise unless :func:`structure_issues` finds nothing (run before any file is written or tool started).
+
+    Raises:
+        BadInputError: ``pre-flight failed for target <id>: <why>``.
+    """
+    issues = structure_issues(model, path)
+    if issues:
+        raise BadInputError(f"pre-flight failed for target {spec.id}: " + "; ".join(i.message for i in issues))
 
 
 def _shape_issues(inputs: dict[str, list[int | str]], spec: TargetSpec) -> list[PreflightIssue]:
@@ -241,12 +308,17 @@ def preflight(
         BadInputError: the file is not a readable ONNX model.
         UnknownNameError: the target id is unknown.
     """
+    path = None if isinstance(model, onnx.ModelProto) else Path(model)
     proto = model if isinstance(model, onnx.ModelProto) else load_onnx(Path(model), load_weights=True)
     spec = target if isinstance(target, TargetSpec) else get_target(target)
     precision = precision or detect_precision(proto)
     counts, issues = _op_issues(proto, spec)
     opset = default_opset(proto)
     inputs = graph_inputs(proto)
+    structure = structure_issues(proto, path)
+    if structure:  # the checks below read tensors and shapes a broken graph need not have
+        return PreflightReport(target=spec.id, precision=precision, opset=opset, op_counts=dict(sorted(counts.items())),
+                               input_shapes=inputs, issues=structure)  # fmt: skip
     issues += _opset_issues(opset, spec) + _shape_issues(inputs, spec)
     issues += _precision_issues(proto, precision, spec)
     if precision == "int8" and spec.quantization and spec.quantization.handoff == "qdq-onnx":

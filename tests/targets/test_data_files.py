@@ -87,7 +87,8 @@ def test_onnx2tf_int8_gets_calibration_and_normalization() -> None:
 
 
 def test_ncnn_int8_adds_table_and_int8_steps_and_fp32_has_one_command() -> None:
-    assert _render("ncnn", "fp32") == ["pnnx m.onnx inputshape=[1,3,224,224] fp16=0"]
+    # Bracketed key=value words are quoted: unquoted, the shell would glob them against the folder's files.
+    assert _render("ncnn", "fp32") == ['pnnx m.onnx "inputshape=[1,3,224,224]" fp16=0']
     table = _render("ncnn", "int8")[1]
-    assert table.startswith("ncnn2table m.ncnn.param m.ncnn.bin dataset.txt m.table mean=[123.675,116.28,103.53]")
-    assert "norm=[0.0171248,0.017507,0.0174292] shape=[224,224,3] pixel=RGB" in table
+    assert table.startswith('ncnn2table m.ncnn.param m.ncnn.bin dataset.txt m.table "mean=[123.675,116.28,103.53]"')
+    assert '"norm=[0.0171248,0.017507,0.0174292]" "shape=[224,224,3]" pixel=RGB' in table

@@ -47,6 +47,8 @@ def test_ops_inside_subgraphs_are_checked() -> None:
     inner = helper.make_graph([helper.make_node("Erf", ["act"], ["y"], name="inner_erf")], "branch", [],
                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])  # fmt: skip
     model = classifier()
+    condition = helper.make_tensor("c", onnx.TensorProto.BOOL, [], [True])
+    model.graph.node.append(helper.make_node("Constant", [], ["cond"], value=condition))  # a valid graph defines it
     model.graph.node.append(helper.make_node("If", ["cond"], ["z"], then_branch=inner, else_branch=inner))
     report = preflight(model, "esp-dl", "int8")
     assert {(i.op_type, i.count) for i in report.issues} == {("If", 1), ("Erf", 2)}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from edgekit.bench._inputs import random_pixels, resolve_shape
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
-from edgekit.errors import BadInputError
+from edgekit.errors import BadInputError, summarize_exception
 
 # f32 on purpose: on CPUs with AMX/AVX512-BF16 OpenVINO would otherwise pick bf16 silently,
 # and an fp32 row must be fp32. One stream + LATENCY hint = one request at a time.
@@ -36,7 +36,8 @@ class OpenvinoCpuRunner(Runner):
         try:
             model = core.read_model(str(path))
         except RuntimeError as exc:
-            raise BadInputError(f"OpenVINO cannot read {path.name}: {str(exc).strip().splitlines()[0]}") from exc
+            # The first lines of OpenVINO's message only name C++ source locations; keep what it says.
+            raise BadInputError(f"OpenVINO cannot read {path.name}: {summarize_exception(exc)}") from exc
         if len(model.inputs) != 1:
             raise BadInputError(f"{path.name}: expected one input, found {len(model.inputs)}")
         dims = [d.get_length() if d.is_static else None for d in model.inputs[0].get_partial_shape()]
