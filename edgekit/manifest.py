@@ -18,12 +18,12 @@ import warnings
 import zipfile
 import zlib
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit._versions import package_versions
 from edgekit.analysis import PREPROCESSING_KEY, TensorSpec
 from edgekit.fidelity import Fidelity
 from edgekit.metrics import Metric
@@ -112,13 +112,8 @@ class Manifest(BaseModel):
 
 def tool_versions() -> dict[str, str]:
     """Installed versions of the tools that shape the artifact."""
-    found = {"python": platform.python_version()}
-    for tool in _TOOLS:
-        try:
-            found[tool] = version(tool)
-        except PackageNotFoundError:
-            continue
-    return found
+    installed = {tool: v for tool, v in package_versions(_TOOLS).items() if v is not None}
+    return {"python": platform.python_version(), **installed}
 
 
 def labels_record(names: list[str] | None, count: int, source: str) -> LabelsRecord:

@@ -14,11 +14,12 @@ import re
 import shutil
 import subprocess
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import psutil
 from pydantic import BaseModel, ConfigDict, Field
+
+from edgekit._versions import package_versions
 
 # Packages whose versions change measured numbers; missing ones are recorded as absent.
 TRACKED_PACKAGES = (
@@ -77,13 +78,7 @@ def _gpu_name() -> str | None:
 
 def tool_versions(packages: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
     """Installed versions of ``packages`` (absent ones are left out)."""
-    found = {}
-    for package in packages:
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return found
+    return {package: v for package, v in package_versions(packages).items() if v is not None}
 
 
 def usable_cores() -> int:
