@@ -36,7 +36,7 @@ def targets(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (full specs)")] = False,
 ) -> None:
     """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here."""
-    from edgekit._names import filter_names
+    from edgekit._registry import filter_names
 
     specs = load_targets()
     chosen = [specs[name] for name in filter_names(specs, pattern)]

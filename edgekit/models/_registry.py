@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgekit._names import filter_names, require_known
+from edgekit._registry import filter_names, require_known
 from edgekit.fileio import write_json_atomic
 from edgekit.metrics import Metric, published
 from edgekit.paths import cache_dir

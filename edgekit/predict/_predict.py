@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgekit.errors import BadInputError, UnknownNameError
+from edgekit._registry import require_known
+from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, read_table
@@ -132,16 +132,12 @@ def _energy(profile: DeviceProfile, mode: str, latency: Metric, predictor: str, 
 
 
 def require_among(name: str, known: list[str], what: str) -> str:
-    """Return ``name`` if known, else raise listing close matches (or all, when few).
+    """Return ``name`` if known, else raise listing close matches (or all, when none is close).
 
     Raises:
         UnknownNameError: ``name`` is not among ``known``.
     """
-    if name in known:
-        return name
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
-    raise UnknownNameError(f"unknown {what} {name!r}; {hint}")
+    return require_known(name, sorted(known), what, listing="inline")
 
 
 def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfile:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from edgekit._datafile import load_data_file
-from edgekit._names import filter_names, require_known
+from edgekit._registry import filter_names, require_known
 from edgekit.errors import BadInputError
 from edgekit.paths import bundled_data_dir, edgekit_home
 from edgekit.profiles._schema import DeviceProfile

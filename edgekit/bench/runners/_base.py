@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit._registry import Registry
 from edgekit.bench.measure import IntervalTimer
 from edgekit.errors import MissingDependencyError
 
@@ -141,9 +143,9 @@ class Runner(abc.ABC):
         """
 
 
-_RUNNERS: dict[str, type[Runner]] = {}
-
 R = type[Runner]
+# Filled by the runtime modules (see edgekit.runtimes) on first lookup, and by register_runner.
+RUNNERS: Registry[R] = Registry("runner", discover=lambda: _import_runner_modules())
 
 
 def register_runner(cls: R) -> R:
@@ -157,12 +159,17 @@ def register_runner(cls: R) -> R:
             raise ValueError(f"runner {cls.__name__} must set the class attribute {attribute!r}")
     if cls.name != cls.name.lower() or " " in cls.name:
         raise ValueError(f"runner names are lower-case without spaces, got {cls.name!r}")
-    if cls.name in _RUNNERS and _RUNNERS[cls.name] is not cls:
-        raise ValueError(f"a runner is already registered under the name {cls.name!r}")
-    _RUNNERS[cls.name] = cls
-    return cls
+    return RUNNERS.register(cls.name, cls)
+
+
+def _import_runner_modules() -> None:
+    """Import every public runner module of this package (each registers its runners)."""
+    package = importlib.import_module("edgekit.bench.runners")
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
 
 
 def registered() -> dict[str, type[Runner]]:
-    """The registry itself (name → class), without discovery."""
-    return _RUNNERS
+    """The registry's live mapping (name → class), without discovery."""
+    return RUNNERS.entries
