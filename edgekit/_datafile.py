@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from edgekit.errors import BadInputError
+from edgekit.vocab import bad_input
 
 _SHOWN_ERRORS = 3  # schema violations named in one message; the rest are counted
 
@@ -18,14 +19,6 @@ class _HasId(Protocol):
 
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first schema violations as ``field.path: message``, e.g. ``ram_gigs: Extra inputs ...``."""
-    errors = exc.errors()
-    parts = [f"{'.'.join(str(x) for x in e['loc']) or '(top level)'}: {e['msg']}" for e in errors[:_SHOWN_ERRORS]]
-    more = len(errors) - _SHOWN_ERRORS
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
 def load_data_file(path: Path, schema: type[M], kind: str) -> M:
@@ -42,7 +35,7 @@ def load_data_file(path: Path, schema: type[M], kind: str) -> M:
     try:
         item = schema.model_validate(raw)
     except ValidationError as exc:
-        raise BadInputError(f"invalid {kind} {path.name}: {describe_validation_error(exc)}") from exc
+        raise bad_input(exc, f"invalid {kind} {path.name}", limit=_SHOWN_ERRORS, more=True) from exc
     item_id = getattr(item, "id", None)
     if item_id != path.stem:
         raise BadInputError(f"{kind} {path.name} declares id {item_id!r}; the file must be named {item_id}.yaml")

@@ -43,8 +43,8 @@ from edgekit.passes.quantize_static import DEFAULT_CALIBRATION_COUNT, QuantOptio
 from edgekit.recipes import Recipe, RecipeStep, get_recipe
 from edgekit.verify import Evaluated, ProbeInputs, guarded_int8, random_inputs, tolerance_for, verify_step
 from edgekit.verify.final import FinalCheck, check_written
+from edgekit.vocab import DEFAULT_OUT_ROOT
 
-DEFAULT_OUT_ROOT = Path("edgekit-out")
 # Held-out images for int8/pruning fidelity: 16 keeps the check ~1 s on resnet18 (one image = 6%).
 FIDELITY_IMAGE_COUNT = 16
 # Generated held-out images use a seed other than the calibration images' (0).

@@ -12,6 +12,7 @@ from rich.text import Text
 from edgekit.bench.run import DEFAULT_MIN_SECONDS
 from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
 from edgekit.errors import BadInputError
+from edgekit.vocab import bad_input
 
 if TYPE_CHECKING:
     from edgekit.bench import BenchConfig, BenchResult
@@ -147,8 +148,7 @@ def bench_config(warmup: int, min_iters: int, min_seconds: float) -> BenchConfig
     try:
         return BenchConfig(warmup=warmup, min_iters=min_iters, min_seconds=min_seconds)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BadInputError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+        raise bad_input(exc, limit=1, options=True) from None
 
 
 def _label(result: BenchResult) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from edgekit.cli._common import console, guarded, print_json, split_csv
 from edgekit.cli.bench import LazyProgress, bench_config, check_device
 from edgekit.errors import BadInputError
+from edgekit.vocab import bad_input
 
 if TYPE_CHECKING:
     from edgekit.bench import BenchConfig
@@ -90,9 +91,7 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
             per_class=per_class, bench=bench, fresh=fresh, targets=targets,
         )  # fmt: skip
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "compare"
-        raise BadInputError(f"{where}: {first['msg']}") from None
+        raise bad_input(exc, limit=1, options=True, empty="compare") from None
 
 
 def _print_table(result: Comparison) -> None:

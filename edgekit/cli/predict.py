@@ -10,6 +10,7 @@ from rich.table import Table
 
 from edgekit.cli._common import console, fmt_num, guarded, print_json
 from edgekit.errors import BadInputError
+from edgekit.vocab import bad_input
 
 if TYPE_CHECKING:
     from edgekit.metrics import Metric
@@ -45,7 +46,7 @@ def _coordinates(model: str, profile: str, runtime: str | None, unit: str, preci
         return Coordinates(device_id=profile, model=model, runtime=runtime, unit=unit, precision=precision,
                            threads=threads, cores=cores, input_size=input_size)  # fmt: skip
     except ValidationError as exc:
-        raise BadInputError(exc.errors()[0]["msg"]) from None
+        raise bad_input(exc, limit=1, locations=False) from None
 
 
 @guarded

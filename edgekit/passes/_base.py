@@ -28,9 +28,9 @@ from edgekit._registry import Registry
 from edgekit.errors import BadInputError
 from edgekit.metrics import Metric, computed
 from edgekit.models import Preprocessing
+from edgekit.vocab import PassPrecision, bad_input
 
 ArtifactKind = Literal["torch", "onnx"]
-Precision = Literal["fp32", "fp16", "int8", "mixed"]
 # How the verifier compares a pass's output with its input (tolerances in edgekit.verify).
 ParityKind = Literal["fp32", "fp16", "int8", "lossy"]
 
@@ -66,7 +66,7 @@ class Capabilities(BaseModel):
 
     input_kind: ArtifactKind
     output_kind: ArtifactKind
-    precision: Precision = Field(description="numeric precision of the weights it produces")
+    precision: PassPrecision = Field(description="numeric precision of the weights it produces")
     parity: ParityKind = Field(description="which named tolerance verifies it against its input")
     needs_calibration: bool = False
     dependencies: tuple[str, ...] = Field((), description="Python packages imported by run()")
@@ -136,8 +136,7 @@ class Pass(ABC):
         try:
             return self.config_class.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-            raise BadInputError(f"invalid config for pass {self.name}: {problems}") from exc
+            raise bad_input(exc, f"invalid config for pass {self.name}", empty="config") from exc
 
     def run(self, artifact: Artifact, config: PassConfig | Mapping[str, Any] | None = None) -> PassResult:
         """Apply the pass to ``artifact``; the input is never modified.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import string
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from edgekit.metrics import Interval, Metric, Provenance
+from edgekit.vocab import ComputeUnit, Precision, StrictModel
 
 SCHEMA_VERSION = 1
 
@@ -20,8 +21,6 @@ SCHEMA_VERSION = 1
 Runtime = Literal[
     "onnxruntime", "openvino", "tensorrt", "tflite", "edgetpu", "ncnn", "rknn", "qnn", "stm32cube-ai", "esp-dl"
 ]
-ComputeUnit = Literal["cpu", "gpu", "npu", "tpu", "dsp"]
-Precision = Literal["fp32", "fp16", "int8"]
 # What edgekit hands the toolchain for one precision.
 HandoffInput = Literal["fp32-onnx", "fp16-onnx", "qdq-onnx", "fp32-onnx+calibration"]
 ActivationDtype = Literal["uint8", "int8", "int16"]
@@ -39,11 +38,7 @@ CONTEXT_PLACEHOLDERS = frozenset({
 })  # fmt: skip
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Toolchain(_Strict):
+class Toolchain(StrictModel):
     """The vendor tool that consumes edgekit's artifact."""
 
     name: str
@@ -52,7 +47,7 @@ class Toolchain(_Strict):
     docs_url: str
 
 
-class Quantization(_Strict):
+class Quantization(StrictModel):
     """The INT8 format the toolchain accepts."""
 
     handoff: Literal["qdq-onnx", "toolchain-calibrated"] = Field(
@@ -73,7 +68,7 @@ class Quantization(_Strict):
         return self
 
 
-class OperatorSupport(_Strict):
+class OperatorSupport(StrictModel):
     """Which ONNX operators the toolchain converts: an allow-list or a deny-list, with its source."""
 
     supported: list[str] | None = Field(None, description="allow-list of ai.onnx op types")
@@ -103,7 +98,7 @@ class OperatorSupport(_Strict):
         return op_type not in (self.unsupported or [])
 
 
-class RuntimeOverhead(_Strict):
+class RuntimeOverhead(StrictModel):
     """Memory the runtime itself adds beyond weights and activations, with its basis."""
 
     value: float = Field(ge=0, description="MB (2**20 bytes)")
@@ -140,7 +135,7 @@ class RuntimeOverhead(_Strict):
         return Metric(name="runtime_overhead_mb", value=self.value, unit="MB", provenance=provenance)
 
 
-class Handoff(_Strict):
+class Handoff(StrictModel):
     """Command templates the user runs on their side, with per-precision values."""
 
     tool: str
@@ -159,7 +154,7 @@ class Handoff(_Strict):
         return names
 
 
-class Verification(_Strict):
+class Verification(StrictModel):
     """How (and whether) edgekit can convert and run the artifact on this machine."""
 
     verifier: Verifier | None = Field(None, description="edgekit module that converts and runs it here")
@@ -169,7 +164,7 @@ class Verification(_Strict):
     note: str | None = None
 
 
-class TargetSpec(_Strict):
+class TargetSpec(StrictModel):
     """One vendor toolchain: what it accepts, how edgekit hands off to it, how it is verified."""
 
     schema_version: Literal[1]

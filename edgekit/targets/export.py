@@ -36,10 +36,10 @@ from edgekit.targets._verifier import get_verifier, why_not_verifiable
 from edgekit.targets.calibration import CALIBRATION_DIR, CALIBRATION_PATHS, write_calibration
 from edgekit.targets.handoff import HANDOFF_SCRIPT, RenderedHandoff, handoff_context, render_handoff
 from edgekit.targets.preflight import PreflightReport, graph_inputs, require_preflight
+from edgekit.vocab import DEFAULT_OUT_ROOT
 
 EXPORT_SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"  # same name as optimize's, so re-exports may replace the folder
-DEFAULT_OUT_ROOT = Path("edgekit-out")
 # Parity inputs: 8 generated images keep a vendor run to seconds on 2 cores (resnet18: ~1.3 s).
 DEFAULT_SAMPLES = 8
 # Generated parity images use the held-out seed (calibration uses 0), as edgekit.optimize does.
