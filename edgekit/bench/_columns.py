@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgekit.bench.host import fingerprint, tool_versions
+from edgekit.fidelity import onnx_fidelity
 from edgekit.images import ImageBatch, generated_images
+from edgekit.logits import onnx_predictor
 from edgekit.metrics import Metric, Provenance, computed
 from edgekit.models import get_model_info, parse_weights
 
@@ -74,7 +76,7 @@ def _graph_cells(model: str, variant: str, path: Path) -> dict[str, Metric]:
 
 def _accuracy_cells(model: str, variant: str, path: Path, config: CompareConfig,
                     data: dict[str, tuple[ImageBatch, str]]) -> dict[str, Metric]:  # fmt: skip
-    from edgekit.evaluate import accuracy, onnx_predictor
+    from edgekit.evaluate import accuracy
 
     info = get_model_info(model)
     if model not in data:
@@ -87,8 +89,6 @@ def _accuracy_cells(model: str, variant: str, path: Path, config: CompareConfig,
 
 def _fidelity_cells(model: str, path: Path, reference: Path, config: CompareConfig,
                     data: dict[str, tuple[ImageBatch, str]]) -> dict[str, Metric]:  # fmt: skip
-    from edgekit.evaluate import onnx_fidelity
-
     if model in data:
         images, label = data[model]
     else:
