@@ -146,11 +146,11 @@ def stamp_onnx(model: onnx.ModelProto, metadata: dict[str, str]) -> onnx.ModelPr
 def torchscript_bytes(module: Any, example: Any, metadata: dict[str, str]) -> bytes:
     """Trace ``module`` and serialize it with ``metadata`` as an extra file, deterministically.
 
-    No byte is rewritten: torch's archive writer (``PyTorchStreamWriter``, torch >= 2.1) gives
-    every entry a fixed timestamp and derives ``.data/serialization_id`` from the record names and
-    the CRC-32 of their data, and the metadata is JSON with sorted keys, so the same command gives
-    the same bytes (``tests/test_manifest.py`` compares two processes: within one process, tracing
-    a class again renames its types ``___torch_mangle_N``).
+    No byte is rewritten: torch's archive writer (``PyTorchStreamWriter``) gives every entry a
+    fixed timestamp and derives ``.data/serialization_id`` from the record names and the CRC-32 of
+    their data, and the metadata is JSON with sorted keys, so the same command gives the same bytes
+    (``tests/test_manifest.py`` compares two processes: within one process, tracing a class again
+    renames its types ``___torch_mangle_N``).
     """
     import torch
 
