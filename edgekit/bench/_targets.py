@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from edgekit._versions import package_versions
 from edgekit.errors import BadInputError
+from edgekit.runtimes import list_runtimes, runtime_packages, target_timing
+from edgekit.targets import get_target, list_targets
 
-# Target → (bench runner that times its converted artifact, file the runner loads).
-TARGET_RUNNERS: dict[str, tuple[str, str]] = {
-    "onnxruntime-cpu": ("onnxruntime-cpu", ".onnx"),
-    "openvino-cpu": ("openvino-cpu", ".xml"),
-    "ncnn": ("ncnn-cpu", ".param"),
-}
-_TOOLS = ("torch", "onnxruntime", "openvino", "ncnn", "pnnx")
+
+def target_runners() -> dict[str, tuple[str, str]]:
+    """Target → (runner, loaded file suffix) for every timeable target, in runtime declaration order."""
+    order = {runtime.name: i for i, runtime in enumerate(list_runtimes())}
+    specs = [get_target(t) for t in list_targets()]
+    timed = [(order.get(s.verification.verifier or "", len(order)), s.id, target_timing(s)) for s in specs]
+    return {target: timing for _, target, timing in sorted(timed, key=lambda row: row[0]) if timing is not None}
 
 
 def check_targets(targets: list[str]) -> list[str]:
@@ -24,12 +26,9 @@ def check_targets(targets: list[str]) -> list[str]:
         UnknownNameError: not a target id.
         BadInputError: a target whose toolchain cannot run here.
     """
-    from edgekit.targets import get_target
-
     for target in targets:
-        get_target(target)
-        if target not in TARGET_RUNNERS:
-            timeable = ", ".join(TARGET_RUNNERS)
+        if target_timing(get_target(target)) is None:
+            timeable = ", ".join(target_runners())
             raise BadInputError(f"target {target} cannot be converted and timed here; timeable targets: {timeable}")
     return targets
 
@@ -41,17 +40,11 @@ def row_label(target: str) -> str:
 
 def runner_for(target: str) -> str:
     """The bench runner that times ``target``'s artifact."""
-    return TARGET_RUNNERS[target][0]
+    return target_runners()[target][0]
 
 
 def _tools_tag() -> str:
-    parts = []
-    for tool in _TOOLS:
-        try:
-            parts.append(f"{tool}{version(tool)}")
-        except PackageNotFoundError:
-            continue
-    return "-".join(parts)
+    return "-".join(f"{tool}{v}" for tool, v in package_versions(runtime_packages()).items() if v is not None)
 
 
 def target_artifact(model: str, variant: str, target: str, weights: str) -> tuple[Path | None, str | None]:
@@ -78,7 +71,7 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
     converted = manifest.verification.converted_precision
     if converted != manifest.precision:
         return None, f"{target} converts {manifest.precision} on the user's side; only its {converted} parent runs here"
-    suffix = TARGET_RUNNERS[target][1]
+    suffix = target_runners()[target][1]
     if suffix == ".onnx":
         return folder / manifest.artifact, None
     (loaded,) = [f.path for f in manifest.files if f.path.endswith(suffix)]

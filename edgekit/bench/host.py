@@ -20,11 +20,11 @@ import psutil
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit._versions import package_versions
+from edgekit.runtimes import runtime_packages
 
-# Packages whose versions change measured numbers; missing ones are recorded as absent.
-TRACKED_PACKAGES = (
-    "edgekit", "torch", "torchvision", "onnxruntime", "onnxruntime-gpu", "openvino", "onnx", "numpy", "ncnn", "pnnx",
-)  # fmt: skip
+# Packages whose versions change measured numbers besides the runtimes' own (edgekit.runtimes declares
+# those); missing ones are left out.
+CORE_PACKAGES = ("edgekit", "onnx", "numpy")
 _ID_DIGEST_CHARS = 10
 _NVIDIA_SMI_TIMEOUT_S = 10
 
@@ -76,8 +76,14 @@ def _gpu_name() -> str | None:
     return names[0] if out.returncode == 0 and names else None
 
 
-def tool_versions(packages: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
-    """Installed versions of ``packages`` (absent ones are left out)."""
+def tracked_packages() -> tuple[str, ...]:
+    """The packages whose versions a fingerprint records: edgekit's core and every runtime's."""
+    return tuple(dict.fromkeys((*CORE_PACKAGES, *runtime_packages())))
+
+
+def tool_versions(packages: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Installed versions of ``packages`` (default: :func:`tracked_packages`; absent ones are left out)."""
+    packages = tracked_packages() if packages is None else packages
     return {package: v for package, v in package_versions(packages).items() if v is not None}
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from edgekit.cli._common import console, guarded, print_json, split_csv
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
-from edgekit.targets._verifier import why_not_verifiable
+from edgekit.targets._converter import why_not_verifiable
 
 
 def _row(spec: TargetSpec) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from edgekit.fidelity import Fidelity
 from edgekit.ort import make_session, run_batches
-from edgekit.targets._verifier import ToolchainVerifier
+from edgekit.targets._converter import ToolchainConverter
 from edgekit.verify.tolerances import Tolerance, tolerance_for
 
 VerificationStatus = Literal["passed", "failed", "skipped"]
@@ -37,8 +37,8 @@ class ParityCheck(BaseModel):
     passed: bool
 
 
-class Verification(BaseModel):
-    """The verdict of converting and running the artifact here."""
+class ParityVerdict(BaseModel):
+    """The verdict of converting and running the artifact here (``verifier``: the runtime that ran it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,7 +68,7 @@ def _check(label: str, reference: str, candidate: str, ref: np.ndarray, cand: np
                        passed=judgement.within)  # fmt: skip
 
 
-def verify_conversion(verifier: ToolchainVerifier, out_dir: Path, files: list[Path], artifact: Path,
+def verify_conversion(verifier: ToolchainConverter, out_dir: Path, files: list[Path], artifact: Path,
                       parent: Path | None, precision: str, pixels: np.ndarray) -> list[ParityCheck]:  # fmt: skip
     """Run the converted files and compare them with the fp32 parent (gated).
 

@@ -24,7 +24,6 @@ Runtime = Literal[
 # What edgekit hands the toolchain for one precision.
 HandoffInput = Literal["fp32-onnx", "fp16-onnx", "qdq-onnx", "fp32-onnx+calibration"]
 ActivationDtype = Literal["uint8", "int8", "int16"]
-Verifier = Literal["onnxruntime", "openvino", "ncnn"]
 # Calibration files a toolchain that quantizes by itself reads (written next to the artifact).
 CalibrationFile = Literal["png-list", "npy-nchw", "npy-nhwc-unnormalized", "raw-nhwc-list"]
 Layout = Literal["NCHW", "NHWC"]
@@ -154,10 +153,14 @@ class Handoff(StrictModel):
         return names
 
 
-class Verification(StrictModel):
+class VerificationSpec(StrictModel):
     """How (and whether) edgekit can convert and run the artifact on this machine."""
 
-    verifier: Verifier | None = Field(None, description="edgekit module that converts and runs it here")
+    verifier: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="the edgekit runtime (edgekit.runtimes) that converts and runs it here",
+    )
     python_packages: list[str] = Field(default_factory=list, description="import names the verifier needs")
     extra: str | None = Field(None, description="pip extra that installs them, e.g. 'openvino'")
     requires_cuda: bool = False
@@ -186,7 +189,7 @@ class TargetSpec(StrictModel):
     ops: OperatorSupport
     toolchain: Toolchain
     handoff: Handoff
-    verification: Verification
+    verification: VerificationSpec
     runtime_overhead_mb: RuntimeOverhead
     notes: list[str] = Field(default_factory=list)
 

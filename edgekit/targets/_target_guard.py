@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from edgekit.targets._build import Built
-from edgekit.targets._parity import Verification
+from edgekit.targets._parity import ParityVerdict
 
 
 class TargetGuardAttempt(BaseModel):
@@ -47,14 +47,14 @@ class TargetGuard(BaseModel):
         return f"target int8 guard: FAILED on the target runtime (tried {tried})"
 
 
-def _detail(verification: Verification) -> str:
+def _detail(verification: ParityVerdict) -> str:
     gated = [c for c in verification.checks if c.gated]
     return "; ".join(c.detail for c in gated) or (verification.reason or "")
 
 
 def guard_on_target(
-    attempt: Callable[[Built], Verification], built: Built
-) -> tuple[Built, Verification, TargetGuard | None]:
+    attempt: Callable[[Built], ParityVerdict], built: Built
+) -> tuple[Built, ParityVerdict, TargetGuard | None]:
     """Verify ``built``; on a failed int8 parity, walk the ladder with ``built.requantize``.
 
     Args:

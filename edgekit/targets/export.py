@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,12 +27,13 @@ from edgekit.fileio import atomic_dir, sha256_file, write_json_atomic
 from edgekit.images import generated_images, load_images
 from edgekit.models import Preprocessing
 from edgekit.onnx_io import load_onnx
+from edgekit.runtimes import list_runtimes
 from edgekit.targets._build import Built, build_onnx_file, build_registry_model, is_onnx_file, recipe_precision
-from edgekit.targets._parity import Verification, verify_conversion
+from edgekit.targets._converter import get_converter, why_not_verifiable
+from edgekit.targets._parity import ParityVerdict, verify_conversion
 from edgekit.targets._registry import get_target
 from edgekit.targets._schema import TargetSpec
 from edgekit.targets._target_guard import TargetGuard, guard_on_target
-from edgekit.targets._verifier import get_verifier, why_not_verifiable
 from edgekit.targets.calibration import CALIBRATION_DIR, CALIBRATION_PATHS, write_calibration
 from edgekit.targets.handoff import HANDOFF_SCRIPT, RenderedHandoff, handoff_context, render_handoff
 from edgekit.targets.preflight import PreflightReport, graph_inputs, require_preflight
@@ -46,7 +47,8 @@ DEFAULT_SAMPLES = 8
 PARITY_SEED = 1
 CALIBRATION_SEED = 0
 CALIBRATION_COUNT = 32  # images written for toolchains that calibrate themselves (same as the QDQ pass)
-FileRole = Literal["onnx", "openvino-ir", "ncnn", "calibration", "handoff", "manifest"]
+# File roles: "onnx", "calibration", "handoff", "manifest", and each runtime's converted files ("openvino-ir", ...).
+FileRole = str
 
 
 class ExportedFile(BaseModel):
@@ -80,7 +82,7 @@ class ExportManifest(BaseModel):
     preprocessing: Preprocessing
     files: list[ExportedFile]
     preflight: PreflightReport
-    verification: Verification
+    verification: ParityVerdict
     target_guard: TargetGuard | None = Field(None, description="int8 fallback ladder judged on the target runtime")
     handoff: RenderedHandoff
     lineage: list[dict[str, Any]] = Field(default_factory=list, description="recipe passes with step verdicts")
@@ -185,7 +187,7 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
     artifact = stage / f"{stem}.onnx"
     reports: list[PreflightReport] = []
 
-    def attempt(candidate: Built) -> Verification:
+    def attempt(candidate: Built) -> ParityVerdict:
         shutil.copyfile(candidate.artifact, artifact)
         reports.append(require_preflight(artifact, spec, candidate.precision))  # raises: nothing reaches out_dir
         return _verify(spec, candidate, artifact, stage, data_dir, samples, verify, threads)
@@ -245,26 +247,27 @@ def _parity_pixels(prep: Preprocessing, data_dir: Path | None, samples: int) -> 
 
 
 def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_dir: Path | None, samples: int,
-            verify: bool, threads: int | None) -> Verification:  # fmt: skip
+            verify: bool, threads: int | None) -> ParityVerdict:  # fmt: skip
     if not verify:
-        return Verification(status="skipped", reason="verification skipped (--no-verify)")
+        return ParityVerdict(status="skipped", reason="verification skipped (--no-verify)")
     reason = why_not_verifiable(spec)
     if reason is not None:
-        return Verification(status="skipped", reason=f"not verifiable here: {reason}")
-    verifier = get_verifier(spec, threads)
+        return ParityVerdict(status="skipped", reason=f"not verifiable here: {reason}")
+    verifier = get_converter(spec, threads)
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
     files = verifier.convert(artifact, stage, converted)
     checks = verify_conversion(verifier, stage, files, artifact, built.parent, converted, pixels)
-    return Verification(status="failed" if any(c.gated and not c.passed for c in checks) else "passed",
+    return ParityVerdict(status="failed" if any(c.gated and not c.passed for c in checks) else "passed",
                         verifier=verifier.name, converted_precision=converted,
                         tool_versions=verifier.tool_versions(), inputs=label, checks=checks)  # fmt: skip
 
 
 def _role(relative: Path) -> FileRole:
     top = relative.parts[0]
-    roles: dict[str, FileRole] = {"openvino": "openvino-ir", "ncnn": "ncnn", CALIBRATION_DIR: "calibration",
+    converted = {r.artifact_folder: r.artifact_role for r in list_runtimes() if r.artifact_folder}
+    roles: dict[str, FileRole] = {**converted, CALIBRATION_DIR: "calibration",
                                   HANDOFF_SCRIPT: "handoff",
                                   CALIBRATION_PATHS["calib_list"]: "calibration",
                                   CALIBRATION_PATHS["calib_raw_list"]: "calibration"}  # fmt: skip
@@ -278,7 +281,7 @@ def _files(stage: Path) -> list[ExportedFile]:
 
 
 def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool,
-           verification: Verification) -> list[str]:  # fmt: skip
+           verification: ParityVerdict) -> list[str]:  # fmt: skip
     notes = list(built.notes)
     if weights == "none":
         notes.append("weights none: random init, so parity figures are fidelity on sample images, not accuracy")
@@ -289,7 +292,7 @@ def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool
     return notes + list(spec.notes)
 
 
-def _tool_versions(verification: Verification) -> dict[str, str]:
+def _tool_versions(verification: ParityVerdict) -> dict[str, str]:
     from edgekit.manifest import tool_versions
 
     return {**tool_versions(), **verification.tool_versions}

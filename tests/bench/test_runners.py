@@ -35,7 +35,7 @@ def scratch_registry():
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import onnxruntime_ep
+    from edgekit.runtimes import onnxruntime as onnxruntime_ep
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(onnxruntime_ep, "_available_providers", lambda: ["CPUExecutionProvider"])
@@ -45,7 +45,7 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import onnxruntime_ep
+    from edgekit.runtimes import onnxruntime as onnxruntime_ep
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(onnxruntime_ep, "_available_providers",
@@ -188,7 +188,7 @@ class FakeEvent:
 def test_torch_cuda_path_uses_events_and_synchronize(fake_gpu: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import torch_eager
+    from edgekit.runtimes import torch as torch_eager
 
     # setup: a CPU stand-in for the GPU: model and inputs built on the CPU, CUDA calls faked
     synced: list[int] = []

@@ -1,7 +1,7 @@
 """Runner registry: ``torch-cpu``, ``torch-cuda``, ``onnxruntime-cpu``, ``openvino-cpu``, ...
 
-Every public module in this package is imported on first lookup, so a new runner only needs
-a module here with a ``@register_runner`` class (runtimes themselves are imported lazily).
+The runners live in the runtime modules (:mod:`edgekit.runtimes`), loaded on first lookup with
+the ``edgekit.runtimes`` plug-ins; any module may add one with a ``@register_runner`` class.
 """
 
 from __future__ import annotations

@@ -2,15 +2,14 @@
 
 A runner does the runtime-specific part (load, place inputs, run, sync); the protocol in
 :func:`edgekit.bench.measure` does the timing, and :mod:`edgekit.bench.run` adds child
-processes, peak RSS, the fingerprint and provenance. Runner modules live in
-``edgekit/bench/runners/`` (discovered automatically) and import their runtime lazily.
+processes, peak RSS, the fingerprint and provenance. Runners live in the runtime modules of
+:mod:`edgekit.runtimes` (loaded on first lookup, plug-ins too) and import their runtime lazily.
 """
 
 from __future__ import annotations
 
 import abc
 import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgekit._registry import Registry
 from edgekit.bench.measure import IntervalTimer
 from edgekit.errors import MissingDependencyError
+from edgekit.runtimes import RUNTIMES
 
 Device = Literal["cpu", "cuda"]
 
@@ -145,7 +145,7 @@ class Runner(abc.ABC):
 
 R = type[Runner]
 # Filled by the runtime modules (see edgekit.runtimes) on first lookup, and by register_runner.
-RUNNERS: Registry[R] = Registry("runner", discover=lambda: _import_runner_modules())
+RUNNERS: Registry[R] = Registry("runner", discover=RUNTIMES.discover)
 
 
 def register_runner(cls: R) -> R:
@@ -160,14 +160,6 @@ def register_runner(cls: R) -> R:
     if cls.name != cls.name.lower() or " " in cls.name:
         raise ValueError(f"runner names are lower-case without spaces, got {cls.name!r}")
     return RUNNERS.register(cls.name, cls)
-
-
-def _import_runner_modules() -> None:
-    """Import every public runner module of this package (each registers its runners)."""
-    package = importlib.import_module("edgekit.bench.runners")
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
 
 
 def registered() -> dict[str, type[Runner]]:
