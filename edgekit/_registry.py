@@ -136,6 +136,10 @@ class Registry(Generic[T]):
         if self.entry_point_group is not None:
             load_entry_points(self.entry_point_group)
 
+    def rediscover(self) -> None:
+        """Run discovery and load the entry points again on the next lookup (after installing a plug-in)."""
+        self._discovered = self._discover is None and self.entry_point_group is None
+
     def get(self, name: str) -> T:
         """The item called ``name``.
 

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from edgekit._registry import PluginWarning
 from edgekit.errors import EdgekitError
 
 # Piped or logged output (make demo in CI, `| tee`) gets no terminal width; rich would wrap every table
@@ -36,6 +38,25 @@ def guarded(fn: F) -> F:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:  # fmt: skip
+    if issubclass(category, PluginWarning):
+        print(f"warning: {message}", file=sys.stderr)  # noqa: T201 (one line, as errors are)
+        return
+    _previous_showwarning(message, category, filename, lineno, file, line)
+
+
+_previous_showwarning = warnings.showwarning
+
+
+def report_plugin_warnings() -> None:
+    """Print each plug-in that failed to load as one ``warning:`` line on stderr (others unchanged)."""
+    global _previous_showwarning
+    if warnings.showwarning is not _show_warning:
+        _previous_showwarning = warnings.showwarning
+        warnings.showwarning = _show_warning
 
 
 def to_jsonable(value: Any) -> Any:

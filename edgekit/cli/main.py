@@ -15,6 +15,7 @@ from edgekit.cli import predict as predict_cli
 from edgekit.cli import profiles as profiles_cli
 from edgekit.cli import recommend as recommend_cli
 from edgekit.cli import targets as targets_cli
+from edgekit.cli._common import report_plugin_warnings
 
 app = typer.Typer(
     name="edgekit",
@@ -47,6 +48,7 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     """Choose, optimize, export and verify image classifiers for embedded devices."""
+    report_plugin_warnings()
 
 
 def main() -> None:
