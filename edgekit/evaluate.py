@@ -141,7 +141,7 @@ def evaluate_model(name: str, data: Path, weights: str = "none", limit: int | No
         BadInputError: class-count mismatch, empty or undecodable folder, bad limits.
         UnknownNameError, WeightsUnavailableError: from the registry.
     """
-    from edgekit.bench._artifacts import fp32_onnx
+    from edgekit.bench._export import fp32_onnx
     from edgekit.models import get_model_info, parse_weights
 
     info = get_model_info(name)

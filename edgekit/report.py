@@ -10,7 +10,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgekit.bench.compare import CompareRow, Comparison
+from edgekit.compare import CompareRow, Comparison
 from edgekit.fileio import atomic_path
 from edgekit.metrics import Metric
 

@@ -10,7 +10,7 @@ import pytest
 
 from edgekit import report
 from edgekit.bench import fingerprint
-from edgekit.bench.compare import CompareConfig, CompareRow, Comparison
+from edgekit.compare import CompareConfig, CompareRow, Comparison
 from edgekit.metrics import Metric, Provenance, computed, published
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -9,14 +9,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from edgekit.bench.run import DEFAULT_MIN_SECONDS
+from edgekit.bench._spec import DEFAULT_MIN_SECONDS
 from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
 from edgekit.errors import BadInputError
 from edgekit.vocab import bad_input
 
 if TYPE_CHECKING:
     from edgekit.bench import BenchConfig, BenchResult
-    from edgekit.bench.plan import BenchPlan
+    from edgekit.compare.plan import BenchPlan
     from edgekit.metrics import Metric
 
 DEVICES = ("cpu", "cuda")
@@ -92,8 +92,8 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime)."""
-    from edgekit.bench.cached import bench_cached
-    from edgekit.bench.plan import parse_batches, plan, resolve_runtimes
+    from edgekit.compare.cached import bench_cached
+    from edgekit.compare.plan import parse_batches, plan, resolve_runtimes
 
     batches = parse_batches(batch)
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]

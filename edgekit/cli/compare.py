@@ -15,7 +15,7 @@ from edgekit.vocab import bad_input
 
 if TYPE_CHECKING:
     from edgekit.bench import BenchConfig
-    from edgekit.bench.compare import CompareConfig, Comparison
+    from edgekit.compare import CompareConfig, Comparison
 
 DEFAULT_OUT = Path("edgekit-report")
 
@@ -53,7 +53,7 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report."""
-    from edgekit.bench.compare import compare as run_compare
+    from edgekit.compare import compare as run_compare
     from edgekit.report import write_report
 
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
@@ -74,9 +74,9 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
                     targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
 
-    from edgekit.bench.compare import CompareConfig
     from edgekit.bench.host import usable_cores
-    from edgekit.bench.plan import parse_batches, resolve_runtimes
+    from edgekit.compare import CompareConfig
+    from edgekit.compare.plan import parse_batches, resolve_runtimes
 
     large = parse_batches(str(batch))[0]
     if large < 2:

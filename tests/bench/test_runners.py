@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from edgekit.bench import ArtifactSource, ModelSource, PreparedRun, Runner, measure
-from edgekit.bench.plan import parse_batches, resolve_runtimes
 from edgekit.bench.runners import (
     _base,
     available_runners,
@@ -17,6 +16,7 @@ from edgekit.bench.runners import (
     register_runner,
     resolve_runtime,
 )
+from edgekit.compare.plan import parse_batches, resolve_runtimes
 from edgekit.errors import BadInputError, MissingDependencyError, UnknownNameError
 
 BUILT_IN = ["onnxruntime-cpu", "onnxruntime-cuda", "onnxruntime-tensorrt", "openvino-cpu", "torch-cpu", "torch-cuda"]

@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgekit._versions import package_versions
+from edgekit.bench._export import weights_tag
 from edgekit.errors import BadInputError
+from edgekit.paths import cache_dir
 from edgekit.runtimes import list_runtimes, runtime_packages, target_timing
 from edgekit.targets import get_target, list_targets
+from edgekit.targets.export import ExportManifest, export_for_target
 
 
 def target_runners() -> dict[str, tuple[str, str]]:
@@ -58,11 +61,6 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
         variant (e.g. ncnn int8 is quantized by the user's own ncnn tools from calibration
         files, so timing the fp32 conversion under the int8 name would mislead).
     """
-    from edgekit.bench._artifacts import weights_tag
-    from edgekit.paths import cache_dir
-    from edgekit.targets import export_for_target
-    from edgekit.targets.export import ExportManifest
-
     folder = cache_dir("target-exports") / f"{model}-{weights_tag(weights)}-{variant}-{target}-{_tools_tag()}"
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
