@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
 
 from edgekit.cli._common import console, fmt_num, guarded, print_json
 from edgekit.errors import BadInputError
+from edgekit.metrics import Metric
+from edgekit.predict import Coordinates, Prediction, predict_table
+from edgekit.predict import predict as run_predict
+from edgekit.profiles import get_profile
+from edgekit.targets import get_target
 from edgekit.vocab import bad_input
-
-if TYPE_CHECKING:
-    from edgekit.metrics import Metric
-    from edgekit.predict import Coordinates, Prediction
 
 
 def default_runtime(profile_id: str, unit: str, precision: str) -> str:
@@ -23,9 +24,6 @@ def default_runtime(profile_id: str, unit: str, precision: str) -> str:
     Raises:
         BadInputError: none of the profile's targets does.
     """
-    from edgekit.profiles import get_profile
-    from edgekit.targets import get_target
-
     profile = get_profile(profile_id)
     for target_id in profile.targets:
         target = get_target(target_id)
@@ -38,8 +36,6 @@ def default_runtime(profile_id: str, unit: str, precision: str) -> str:
 def _coordinates(model: str, profile: str, runtime: str | None, unit: str, precision: str, threads: int | None,
                  cores: str | None, input_size: int | None) -> Coordinates:  # fmt: skip
     from pydantic import ValidationError
-
-    from edgekit.predict import Coordinates
 
     runtime = runtime or default_runtime(profile, unit, precision)
     try:
@@ -73,9 +69,6 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Predict latency (with interval), FPS, peak RAM and energy; the same coordinates as the published table."""
-    from edgekit.predict import predict as run_predict
-    from edgekit.predict import predict_table
-
     if table is not None:
         if model or profile:
             raise BadInputError("--table predicts the file's rows; do not also give MODEL or --profile")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgekit._registry import require_known
 from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
+from edgekit.models import get_model_info
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
@@ -17,6 +18,7 @@ from edgekit.predict._latency import LatencyEstimate, estimate_latency
 from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory
 from edgekit.predict._params import PARAMS_VERSION, PREDICTOR_NAME, LatencyParams, load_params
 from edgekit.profiles import DeviceProfile, get_profile
+from edgekit.targets import get_target, load_targets
 
 
 class Prediction(BaseModel):
@@ -64,19 +66,11 @@ def predictor_id(params: LatencyParams) -> str:
 def known_runtimes(params: LatencyParams) -> set[str]:
     """Runtimes with calibration rows plus those of the shipped targets."""
     runtimes = {key.split("/")[0] for key in params.precision_factors}
-    try:
-        from edgekit.targets import load_targets
-
-        runtimes |= {t.runtime for t in load_targets().values()}
-    except ImportError:  # targets are optional for prediction of published coordinates
-        pass
-    return runtimes
+    return runtimes | {t.runtime for t in load_targets().values()}
 
 
 def target_for(runtime: str, unit: str, target_id: str | None = None) -> Any:
     """The target that runs ``runtime`` on ``unit`` (the named one if given), or None."""
-    from edgekit.targets import get_target, load_targets
-
     if target_id:
         return get_target(target_id)
     matches = [t for t in load_targets().values() if t.runtime == runtime and unit in t.compute_units]
@@ -146,8 +140,6 @@ def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfi
     Raises:
         UnknownNameError: unknown device, model or runtime (with close matches).
     """
-    from edgekit.models import get_model_info
-
     profile = get_profile(coords.device_id)
     get_model_info(coords.model)
     require_among(coords.runtime, sorted(known_runtimes(params)), "runtime")

@@ -16,7 +16,7 @@ from edgekit.runtimes._spec import Runtime, register_runtime
 from edgekit.targets._converter import ToolchainConverter
 
 _ORT_PACKAGES = ("onnxruntime", "onnxruntime-gpu")
-CUDA_PROVIDER = _CUDA_PROVIDER = "CUDAExecutionProvider"
+CUDA_PROVIDER = "CUDAExecutionProvider"
 _TENSORRT_PROVIDER = "TensorrtExecutionProvider"
 
 
@@ -104,7 +104,7 @@ class OrtCudaRunner(_OrtGpuRunner):
     """onnxruntime CUDA execution provider (needs onnxruntime-gpu and a GPU)."""
 
     name = "onnxruntime-cuda"
-    providers = (_CUDA_PROVIDER, CPU_PROVIDER)
+    providers = (CUDA_PROVIDER, CPU_PROVIDER)
 
 
 @register_runner
@@ -112,7 +112,7 @@ class OrtTensorrtRunner(_OrtGpuRunner):
     """onnxruntime TensorRT execution provider (needs onnxruntime-gpu built with TensorRT)."""
 
     name = "onnxruntime-tensorrt"
-    providers = (_TENSORRT_PROVIDER, _CUDA_PROVIDER, CPU_PROVIDER)
+    providers = (_TENSORRT_PROVIDER, CUDA_PROVIDER, CPU_PROVIDER)
 
 
 class OnnxruntimeConverter(ToolchainConverter):

@@ -161,7 +161,7 @@ class VerificationSpec(StrictModel):
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="the edgekit runtime (edgekit.runtimes) that converts and runs it here",
     )
-    python_packages: list[str] = Field(default_factory=list, description="import names the verifier needs")
+    python_packages: list[str] = Field(default_factory=list, description="import names the runtime's converter needs")
     extra: str | None = Field(None, description="pip extra that installs them, e.g. 'openvino'")
     requires_cuda: bool = False
     note: str | None = None

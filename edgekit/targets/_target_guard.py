@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from edgekit.passes import StaticInt8Config
 from edgekit.targets._build import Built
 from edgekit.targets._parity import ParityVerdict
+from edgekit.verify.guard import ladder_steps
 
 
 class TargetGuardAttempt(BaseModel):
@@ -64,9 +66,6 @@ def guard_on_target(
     Returns:
         The kept build, its verification, and the ladder's record (None when it was not needed).
     """
-    from edgekit.passes import StaticInt8Config
-    from edgekit.verify.guard import ladder_steps
-
     verification = attempt(built)
     if verification.status != "failed" or built.requantize is None or built.quant_config is None:
         return built, verification, None

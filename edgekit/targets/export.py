@@ -25,8 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgekit.errors import BadInputError, VerificationError
 from edgekit.fileio import atomic_dir, sha256_file, write_json_atomic
 from edgekit.images import generated_images, load_images
+from edgekit.manifest import tool_versions
 from edgekit.models import Preprocessing
 from edgekit.onnx_io import load_onnx
+from edgekit.optimize import resolve_out_dir
 from edgekit.runtimes import list_runtimes
 from edgekit.targets._build import Built, build_onnx_file, build_registry_model, is_onnx_file, recipe_precision
 from edgekit.targets._converter import get_converter, why_not_verifiable
@@ -175,8 +177,6 @@ def _require_precision(spec: TargetSpec, precision: str) -> None:
 
 
 def _resolve_out(out_dir: Path | str | None, default_name: str) -> Path:
-    from edgekit.optimize import resolve_out_dir
-
     target = Path(out_dir) if out_dir else DEFAULT_OUT_ROOT / default_name
     return resolve_out_dir(target, default_name, "")
 
@@ -253,15 +253,15 @@ def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_di
     reason = why_not_verifiable(spec)
     if reason is not None:
         return ParityVerdict(status="skipped", reason=f"not verifiable here: {reason}")
-    verifier = get_converter(spec, threads)
+    converter = get_converter(spec, threads)
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
-    files = verifier.convert(artifact, stage, converted)
-    checks = verify_conversion(verifier, stage, files, artifact, built.parent, converted, pixels)
+    files = converter.convert(artifact, stage, converted)
+    checks = verify_conversion(converter, stage, files, artifact, built.parent, converted, pixels)
     return ParityVerdict(status="failed" if any(c.gated and not c.passed for c in checks) else "passed",
-                        verifier=verifier.name, converted_precision=converted,
-                        tool_versions=verifier.tool_versions(), inputs=label, checks=checks)  # fmt: skip
+                        verifier=converter.name, converted_precision=converted,
+                        tool_versions=converter.tool_versions(), inputs=label, checks=checks)  # fmt: skip
 
 
 def _role(relative: Path) -> FileRole:
@@ -293,6 +293,4 @@ def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool
 
 
 def _tool_versions(verification: ParityVerdict) -> dict[str, str]:
-    from edgekit.manifest import tool_versions
-
     return {**tool_versions(), **verification.tool_versions}
