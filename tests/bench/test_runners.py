@@ -16,7 +16,7 @@ from edgekit.bench.runners import (
     register_runner,
     resolve_runtime,
 )
-from edgekit.compare.plan import parse_batches, resolve_runtimes
+from edgekit.compare.plan import resolve_runtimes
 from edgekit.errors import BadInputError, MissingDependencyError, UnknownNameError
 
 BUILT_IN = ["onnxruntime-cpu", "onnxruntime-cuda", "onnxruntime-tensorrt", "openvino-cpu", "torch-cpu", "torch-cuda"]
@@ -229,17 +229,6 @@ def test_torch_cuda_unavailable_reason_names_torch(no_gpu: None) -> None:
     assert reason is not None
     assert "torch.cuda.is_available() is False" in reason
     assert get_runner("torch-cpu").unavailable_reason() is None
-
-
-@pytest.mark.parametrize(("text", "expected"), [("1", [1]), ("8,1", [1, 8]), (" 1, 4 ,4", [1, 4])])
-def test_parse_batches(text: str, expected: list[int]) -> None:
-    assert parse_batches(text) == expected
-
-
-@pytest.mark.parametrize("text", ["0", "1,0", "-2", "x", "", "1.5"])
-def test_parse_batches_rejects(text: str) -> None:
-    with pytest.raises(BadInputError, match="--batch takes positive integers"):
-        parse_batches(text)
 
 
 def test_random_inputs_are_seeded() -> None:
