@@ -9,17 +9,10 @@ from edgekit._versions import package_versions
 from edgekit.bench._export import weights_tag
 from edgekit.errors import BadInputError
 from edgekit.paths import cache_dir
-from edgekit.runtimes import list_runtimes, runtime_packages, target_timing
-from edgekit.targets import get_target, list_targets
+from edgekit.runtimes import runtime_packages, target_timing
+from edgekit.targets import get_target
+from edgekit.targets._converter import timed_targets
 from edgekit.targets.export import ExportManifest, export_for_target
-
-
-def target_runners() -> dict[str, tuple[str, str]]:
-    """Target → (runner, loaded file suffix) for every timeable target, in runtime declaration order."""
-    order = {runtime.name: i for i, runtime in enumerate(list_runtimes())}
-    specs = [get_target(t) for t in list_targets()]
-    timed = [(order.get(s.verification.verifier or "", len(order)), s.id, target_timing(s)) for s in specs]
-    return {target: timing for _, target, timing in sorted(timed, key=lambda row: row[0]) if timing is not None}
 
 
 def check_targets(targets: list[str]) -> list[str]:
@@ -31,7 +24,7 @@ def check_targets(targets: list[str]) -> list[str]:
     """
     for target in targets:
         if target_timing(get_target(target)) is None:
-            timeable = ", ".join(target_runners())
+            timeable = ", ".join(timed_targets())
             raise BadInputError(f"target {target} cannot be converted and timed here; timeable targets: {timeable}")
     return targets
 
@@ -43,7 +36,7 @@ def row_label(target: str) -> str:
 
 def runner_for(target: str) -> str:
     """The bench runner that times ``target``'s artifact."""
-    return target_runners()[target][0]
+    return timed_targets()[target][0]
 
 
 def _tools_tag() -> str:
@@ -69,7 +62,7 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
     converted = manifest.verification.converted_precision
     if converted != manifest.precision:
         return None, f"{target} converts {manifest.precision} on the user's side; only its {converted} parent runs here"
-    suffix = target_runners()[target][1]
+    suffix = timed_targets()[target][1]
     if suffix == ".onnx":
         return folder / manifest.artifact, None
     (loaded,) = [f.path for f in manifest.files if f.path.endswith(suffix)]

@@ -18,7 +18,8 @@ import numpy as np
 
 from edgekit._versions import package_versions
 from edgekit.errors import MissingDependencyError
-from edgekit.runtimes import get_runtime
+from edgekit.runtimes import get_runtime, list_runtimes, target_timing
+from edgekit.targets._registry import get_target, list_targets
 from edgekit.targets._schema import TargetSpec
 
 
@@ -96,3 +97,12 @@ def get_converter(spec: TargetSpec, threads: int | None = None) -> ToolchainConv
     if reason is not None or spec.verification.verifier is None:
         raise MissingDependencyError(f"target {spec.id} cannot be verified here: {reason}")
     return get_runtime(spec.verification.verifier).converter(spec, threads)
+
+
+def timed_targets() -> dict[str, tuple[str, str]]:
+    """Target → (runner that times its converted artifact here, file suffix it loads), for every target a
+    runtime converts and times on this host's CPU, in runtime declaration order (then by id)."""
+    order = {runtime.name: i for i, runtime in enumerate(list_runtimes())}
+    specs = [get_target(t) for t in list_targets()]
+    timed = [(order.get(s.verification.verifier or "", len(order)), s.id, target_timing(s)) for s in specs]
+    return {target: timing for _, target, timing in sorted(timed, key=lambda row: row[0]) if timing is not None}
