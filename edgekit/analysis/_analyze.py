@@ -12,7 +12,7 @@ from edgekit.analysis._costs import is_depthwise, node_macs, parameter_tensors
 from edgekit.analysis._graph import TensorInfo, constant_tensors, topological_nodes
 from edgekit.analysis._liveness import activation_peak
 from edgekit.analysis._result import GraphAnalysis, NodeCost, TensorSpec
-from edgekit.analysis._shapes import fix_input_shapes, infer_tensor_infos
+from edgekit.analysis._shapes import fix_input_shapes, infer_tensor_infos, sized_input_shapes
 from edgekit.fileio import sha256_bytes
 from edgekit.models import Preprocessing
 from edgekit.onnx_io import load_onnx
@@ -24,6 +24,7 @@ def analyze_onnx(
     model: onnx.ModelProto | Path | str,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     source: str | None = None,
+    input_px: int | None = None,
 ) -> GraphAnalysis:
     """Analyse an ONNX model (a path or a loaded ``ModelProto``) at batch 1.
 
@@ -31,9 +32,12 @@ def analyze_onnx(
         model: the graph, float, quantized (QDQ or QOperator) or pruned.
         input_shapes: static shapes for inputs whose non-batch dimensions are symbolic.
         source: a label for the report; defaults to the file path.
+        input_px: analyse every image input at this height and width (``--input-size``); refused
+            for a file whose spatial size is fixed to another one.
 
     Raises:
-        BadInputError: the file is missing, not ONNX, truncated, or has unresolvable shapes.
+        BadInputError: the file is missing, not ONNX, truncated, has unresolvable shapes, or
+            ``input_px`` contradicts its fixed input size.
     """
     file_bytes = None
     if not isinstance(model, onnx.ModelProto):
@@ -42,6 +46,8 @@ def analyze_onnx(
         file_bytes = path.stat().st_size if path.is_file() else None
         model = load_onnx(path)
     serialized = model.SerializeToString()
+    if input_px is not None:
+        input_shapes = sized_input_shapes(model, input_px, source or model.graph.name or "model") | (input_shapes or {})
     static = fix_input_shapes(model, input_shapes)
     graph = static.graph
     infos = infer_tensor_infos(static)
@@ -59,6 +65,7 @@ def analyze_onnx(
         sha256=sha256_bytes(serialized),
         opset=_default_opset(model),
         inputs=[_spec(v) for v in model.graph.input if v.name not in constants],
+        analysed_inputs=[_spec(v) for v in graph.input if v.name not in constants],
         outputs=[_spec(v) for v in model.graph.output],
         params=_count_params(graph),
         weight_bytes_by_dtype=_weight_bytes(graph, infos),

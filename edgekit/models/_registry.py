@@ -38,6 +38,17 @@ class Preprocessing(BaseModel):
     color: str = "RGB"
     value_range: str = Field("0-1", description="pixels scaled to [0, 1] before mean/std")
 
+    def at_size(self, px: int) -> Preprocessing:
+        """The same transform for a ``px``-pixel network input.
+
+        The crop becomes ``px`` and the resize keeps the weights' own resize/crop ratio
+        (torchvision's convention is 256/224; mobilenet_v2's V2 weights use 232/224), so
+        ``at_size(160)`` of resize 232 / crop 224 is resize 166 / crop 160.
+        """
+        if px == self.crop_px:
+            return self
+        return self.model_copy(update={"crop_px": px, "resize_px": round(px * self.resize_px / self.crop_px)})
+
 
 class ModelInfo(BaseModel):
     """What the registry knows about one model without building it."""
