@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from edgekit.bench import BenchConfig, fingerprint, usable_cores
-from edgekit.bench.compare import CompareConfig, Comparison, compare
+from edgekit.compare import CompareConfig, Comparison, compare
 from edgekit.report import render_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"

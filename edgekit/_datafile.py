@@ -1,14 +1,26 @@
-"""Loading the YAML data files (profiles, targets) through their pydantic schemas."""
+"""The YAML data folders (``targets/``, ``profiles/``): one loader, one cache, one schema writer.
+
+A :class:`DataFolder` reads ``<kind>s/*.yaml`` from the bundled folder and, when it exists, from
+``$EDGEKIT_HOME/<kind>s``; every file is validated by the pydantic schema, its ``id`` must equal
+its file name, and an id defined twice (a user file may add items, not redefine bundled ones)
+is refused. The result is cached until a file is added, removed or changed (mtime). The JSON
+Schema beside the bundled files (for editor completion) is written atomically from the model.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from edgekit._registry import filter_names, require_known
 from edgekit.errors import BadInputError
+from edgekit.fileio import atomic_path
+from edgekit.paths import bundled_data_dir, edgekit_home
+from edgekit.vocab import bad_input
 
 _SHOWN_ERRORS = 3  # schema violations named in one message; the rest are counted
 # libyaml's parser with PyYAML's safe constructor (plain data only; no tags that build objects): the same
@@ -16,28 +28,14 @@ _SHOWN_ERRORS = 3  # schema violations named in one message; the rest are counte
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+SCHEMA_FILE = "schema.json"
+
+
 class _HasId(Protocol):
     id: str
 
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _loc_part(part: object) -> str:
-    """One step of an error's field path; a key with a newline or other control character is quoted."""
-    text = str(part)
-    return text if text.isprintable() else repr(text)
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first schema violations as ``field.path: message``, e.g. ``ram_gigs: Extra inputs ...`` (one line)."""
-    errors = exc.errors()
-    parts = [
-        f"{'.'.join(_loc_part(x) for x in e['loc']) or '(top level)'}: {' '.join(e['msg'].split())}"
-        for e in errors[:_SHOWN_ERRORS]
-    ]
-    more = len(errors) - _SHOWN_ERRORS
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
 def data_file_mtime_ns(path: Path, kind: str) -> int:
@@ -74,8 +72,88 @@ def load_data_file(path: Path, schema: type[M], kind: str) -> M:
     try:
         item = schema.model_validate(raw)
     except ValidationError as exc:
-        raise BadInputError(f"invalid {kind} {path.name}: {describe_validation_error(exc)}") from exc
+        raise bad_input(exc, f"invalid {kind} {path.name}", limit=_SHOWN_ERRORS, more=True) from exc
     item_id = getattr(item, "id", None)
     if item_id != path.stem:
         raise BadInputError(f"{kind} {path.name} declares id {item_id!r}; the file must be named {item_id}.yaml")
     return item
+
+
+class DataFolder(Generic[M]):
+    """The YAML files of one kind, validated through ``schema`` and cached by file set and mtime.
+
+    Args:
+        kind: ``target`` or ``profile``; the folders are ``<kind>s``.
+        schema: the pydantic model of one file.
+        schema_keys: keys added to the generated JSON Schema (``$id``, ``title``, ...).
+    """
+
+    def __init__(self, kind: str, schema: type[M], schema_keys: dict[str, str]) -> None:
+        self.kind, self.schema, self.schema_keys = kind, schema, schema_keys
+        self._key: tuple[tuple[str, int], ...] | None = None
+        self._items: dict[str, M] = {}
+
+    def folders(self) -> list[Path]:
+        """The bundled folder, then ``$EDGEKIT_HOME/<kind>s`` if it exists."""
+        user = edgekit_home() / f"{self.kind}s"
+        return [bundled_data_dir(f"{self.kind}s"), *([user] if user.is_dir() else [])]
+
+    def load_file(self, path: Path) -> M:
+        """Parse and validate one file (see :func:`load_data_file`)."""
+        return load_data_file(path, self.schema, self.kind)
+
+    def load(self) -> dict[str, M]:
+        """Every item by id (a copy), read again only when the set of files or an mtime changed.
+
+        Raises:
+            BadInputError: a file is invalid, or two files declare the same id.
+        """
+        files = [p for folder in self.folders() for p in sorted(folder.glob("*.yaml"))]
+        key = tuple((str(p), data_file_mtime_ns(p, self.kind)) for p in files)
+        if key != self._key:
+            self._items, self._key = self._read(files), key
+        return dict(self._items)
+
+    def _read(self, files: list[Path]) -> dict[str, M]:
+        items: dict[str, M] = {}
+        origins: dict[str, Path] = {}
+        for path in files:
+            item = self.load_file(path)
+            item_id = item.id  # type: ignore[attr-defined]
+            if item_id in items:
+                raise BadInputError(f"duplicate {self.kind} id {item_id!r}: {self.kind} {item_id!r} is defined twice: "
+                                    f"{origins[item_id]} and {path}")  # fmt: skip
+            items[item_id], origins[item_id] = item, path
+        return items
+
+    def cache_clear(self) -> None:
+        """Forget the cached items (the next load reads every file)."""
+        self._key, self._items = None, {}
+
+    def names(self, pattern: str | None = None) -> list[str]:
+        """Sorted ids, optionally filtered by an fnmatch pattern."""
+        return filter_names(self.load(), pattern)
+
+    def get(self, item_id: str) -> M:
+        """One item.
+
+        Raises:
+            UnknownNameError: no such id (the message lists close matches).
+        """
+        items = self.load()
+        return items[require_known(item_id, items, self.kind)]
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of one file, with :attr:`schema_keys`."""
+        return self.schema.model_json_schema() | self.schema_keys
+
+    def render_schema(self) -> str:
+        """The JSON Schema as stable, sorted JSON text."""
+        return json.dumps(self.json_schema(), indent=2, sort_keys=True) + "\n"
+
+    def write_schema(self, path: Path | None = None) -> Path:
+        """Write the JSON Schema atomically (default: ``schema.json`` in the bundled folder); return its path."""
+        target = path or bundled_data_dir(f"{self.kind}s") / SCHEMA_FILE
+        with atomic_path(target) as tmp:
+            tmp.write_text(self.render_schema())
+        return target

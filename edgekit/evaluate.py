@@ -1,28 +1,24 @@
-"""Accuracy on a labelled image folder, and label-free fidelity of a variant against its reference.
+"""Accuracy on a labelled image folder: top-1 / top-5 against the folders' class labels.
 
 The folder's sorted class sub-folders are the model's output indices (torchvision's
 ``ImageFolder`` convention; the ImageNet-val layout with one folder per wnid is one). Logits
-come from onnxruntime on the model's ONNX artifact, or from any callable (tests, other runtimes).
-Fidelity reuses :func:`edgekit.fidelity.fidelity`.
+come from a :data:`~edgekit.logits.Predictor`: onnxruntime on the model's ONNX artifact, or any
+callable (tests, other runtimes). Fidelity against a reference model is :mod:`edgekit.fidelity`'s job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import BadInputError
-from edgekit.fidelity import Fidelity, fidelity
 from edgekit.images import ImageBatch, load_labeled_images
+from edgekit.logits import ONNX_RUNTIME, Predictor, onnx_predictor, predict_all
 from edgekit.metrics import Metric, Provenance
 from edgekit.models import Preprocessing
 
-Predictor = Callable[[np.ndarray], np.ndarray]  # (N, 3, H, W) float32 → (N, classes) logits
-EVAL_RUNTIME = "onnxruntime-cpu"
-EVAL_BATCH = 16  # images per inference call while evaluating; only speed depends on it
 _TOP5 = 5
 _PCT = 100.0
 
@@ -40,7 +36,7 @@ class Accuracy(BaseModel):
     skipped: int = Field(0, description="image files that could not be decoded")
     meaningful: bool = Field(True, description="False with random-init weights: the figure is noise")
 
-    def metrics(self, host: str, tool_versions: dict[str, str], runtime: str = EVAL_RUNTIME) -> list[Metric]:
+    def metrics(self, host: str, tool_versions: dict[str, str], runtime: str = ONNX_RUNTIME) -> list[Metric]:
         """``top1_pct`` / ``top5_pct`` as *measured* metrics (subset size in n_samples)."""
         note = f"on {self.data}" + ("" if self.meaningful else "; random-init weights: NOT meaningful")
         prov = Provenance(kind="measured", host=host, runtime=runtime, tool_versions=tool_versions,
@@ -117,12 +113,6 @@ def selection_label(folder: Path, limit: int | None, per_class: int | None, n_lo
     return f"{folder} (all {n_loaded} images)"
 
 
-def predict_all(predictor: Predictor, pixels: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
-    """Run a predictor over (N, C, H, W) pixels ``batch`` images at a time."""
-    outputs = [np.asarray(predictor(pixels[i : i + batch])) for i in range(0, len(pixels), batch)]
-    return np.concatenate(outputs, axis=0)
-
-
 def accuracy(predictor: Predictor, images: ImageBatch, num_classes: int, data: str,
              meaningful: bool = True) -> Accuracy:  # fmt: skip
     """Top-1 / top-5 of a predictor over labelled images.
@@ -143,29 +133,6 @@ def accuracy(predictor: Predictor, images: ImageBatch, num_classes: int, data: s
     )  # fmt: skip
 
 
-def onnx_predictor(path: Path, threads: int | None = None) -> Predictor:
-    """A predictor over an ONNX file with onnxruntime's CPU provider.
-
-    Raises:
-        BadInputError: onnxruntime cannot load the file.
-    """
-    from edgekit.ort import make_session, run_batches
-
-    session = make_session(Path(path), threads=threads)
-    # run_batches feeds a static-batch export one image at a time.
-    return lambda pixels: run_batches(session, pixels, batch=len(pixels))
-
-
-def fidelity_between(reference: Predictor, candidate: Predictor, images: ImageBatch) -> Fidelity:
-    """Label-free fidelity of ``candidate`` against ``reference`` on the same images."""
-    return fidelity(predict_all(reference, images.pixels), predict_all(candidate, images.pixels))
-
-
-def onnx_fidelity(reference: Path, candidate: Path, images: ImageBatch, threads: int | None = None) -> Fidelity:
-    """Fidelity of one ONNX file against another (e.g. int8 variant vs its fp32 parent)."""
-    return fidelity_between(onnx_predictor(reference, threads), onnx_predictor(candidate, threads), images)
-
-
 def evaluate_model(name: str, data: Path, weights: str = "none", limit: int | None = None,
                    per_class: int | None = None, threads: int | None = None) -> Accuracy:  # fmt: skip
     """Top-1 / top-5 of a registry model's fp32 ONNX export over an image folder (onnxruntime CPU).
@@ -174,7 +141,7 @@ def evaluate_model(name: str, data: Path, weights: str = "none", limit: int | No
         BadInputError: class-count mismatch, empty or undecodable folder, bad limits.
         UnknownNameError, WeightsUnavailableError: from the registry.
     """
-    from edgekit.bench._artifacts import fp32_onnx
+    from edgekit.bench._export import fp32_onnx
     from edgekit.models import get_model_info, parse_weights
 
     info = get_model_info(name)

@@ -1,13 +1,22 @@
 """Label-free fidelity of a variant against its reference: agreement, cosine, max error.
 
 Used wherever a transformed model is compared with its parent (export parity, int8 and fp16
-checks, vendor conversions) and by ``bench`` for variants without labelled data.
+checks, vendor conversions) and by ``bench`` for variants without labelled data. Accuracy
+against labels is :mod:`edgekit.evaluate`'s job.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from edgekit.logits import Predictor, onnx_predictor, predict_all
+
+if TYPE_CHECKING:
+    from edgekit.images import ImageBatch
 
 
 class Fidelity(BaseModel):
@@ -52,3 +61,13 @@ def fidelity(reference: np.ndarray, candidate: np.ndarray) -> Fidelity:
         max_abs_error=float(np.max(np.abs(reference - candidate))),
         max_abs_reference=float(np.max(np.abs(reference))),
     )
+
+
+def fidelity_between(reference: Predictor, candidate: Predictor, images: ImageBatch) -> Fidelity:
+    """Label-free fidelity of ``candidate`` against ``reference`` on the same images."""
+    return fidelity(predict_all(reference, images.pixels), predict_all(candidate, images.pixels))
+
+
+def onnx_fidelity(reference: Path, candidate: Path, images: ImageBatch, threads: int | None = None) -> Fidelity:
+    """Fidelity of one ONNX file against another (e.g. int8 variant vs its fp32 parent)."""
+    return fidelity_between(onnx_predictor(reference, threads), onnx_predictor(candidate, threads), images)

@@ -10,12 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edgekit.bench.host import fingerprint, usable_cores
+from edgekit.bench.runners import get_runner
 from edgekit.metrics import Interval, Metric
+from edgekit.runtimes import target_timing
 from edgekit.store import ResultsStore
+from edgekit.targets import get_target
 
 HOST_PROFILE = "host"
-# Target id → the bench runner that measures exactly what that target deploys on this host.
-RUNNER_OF_TARGET = {"onnxruntime-cpu": "onnxruntime-cpu", "openvino-cpu": "openvino-cpu"}
+
+
+def runner_of_target(target: str) -> str | None:
+    """The bench runner that measures exactly what ``target`` deploys on this host, or None.
+
+    Derived from the runtime declarations: the runner that times the target's conversion, when
+    it also loads the recipe's ONNX file itself (onnxruntime, OpenVINO; ncnn rows time converted
+    files, not recipes).
+    """
+    timing = target_timing(get_target(target))
+    if timing is None:
+        return None
+    return timing[0] if ".onnx" in get_runner(timing[0]).artifact_suffixes else None
+
+
 _MS_PER_S = 1000.0
 
 
@@ -31,15 +48,16 @@ class HostMeasurements:
     """Looks up this host's stored batch-1 measurements, once per (model, recipe, runtime)."""
 
     def __init__(self, store: ResultsStore | None = None) -> None:
-        from edgekit.bench.host import fingerprint, usable_cores
-
         self._store = store or ResultsStore(read_only=True)  # recommend only reads: a read-only home works
         self._host = fingerprint().id
         self._threads = usable_cores()
+        self._runners: dict[str, str | None] = {}
 
     def latency(self, model: str, recipe: str, target: str) -> MeasuredLatency | None:
         """The newest matching measurement, or ``None`` when the store has none (or the target is not timeable)."""
-        runner = RUNNER_OF_TARGET.get(target)
+        if target not in self._runners:
+            self._runners[target] = runner_of_target(target)
+        runner = self._runners[target]
         if runner is None:
             return None
         rows = self._store.query(model=model, variant=recipe, runtime=runner, batch=1, threads=self._threads,

@@ -13,17 +13,14 @@ import hashlib
 import io
 import json
 import platform
-import struct
 import warnings
-import zipfile
-import zlib
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit._versions import package_versions
 from edgekit.analysis import PREPROCESSING_KEY, TensorSpec
 from edgekit.fidelity import Fidelity
 from edgekit.metrics import Metric
@@ -39,11 +36,6 @@ LINEAGE_KEY = "edgekit.lineage"
 SOURCE_KEY = "edgekit.source"
 TORCHSCRIPT_METADATA = "edgekit.json"  # extra file inside TorchScript archives
 _TOOLS = ("edgekit", "torch", "torchvision", "onnx", "onnxruntime", "onnxsim", "torch-pruning", "numpy")
-_SERIALIZATION_ID = ".data/serialization_id"  # a random id torch writes into every archive
-_LOCAL_HEADER_CRC, _CENTRAL_HEADER_CRC = 14, 16  # CRC-32 offsets in zip local / central headers
-_CENTRAL_SIGNATURE = b"PK\x01\x02"
-_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
-_DATA_DESCRIPTOR = 0x08  # general-purpose flag: CRC stored after the data instead of in the header
 
 
 class ArtifactRecord(BaseModel):
@@ -112,13 +104,8 @@ class Manifest(BaseModel):
 
 def tool_versions() -> dict[str, str]:
     """Installed versions of the tools that shape the artifact."""
-    found = {"python": platform.python_version()}
-    for tool in _TOOLS:
-        try:
-            found[tool] = version(tool)
-        except PackageNotFoundError:
-            continue
-    return found
+    installed = {tool: v for tool, v in package_versions(_TOOLS).items() if v is not None}
+    return {"python": platform.python_version(), **installed}
 
 
 def labels_record(names: list[str] | None, count: int, source: str) -> LabelsRecord:
@@ -157,7 +144,14 @@ def stamp_onnx(model: onnx.ModelProto, metadata: dict[str, str]) -> onnx.ModelPr
 
 
 def torchscript_bytes(module: Any, example: Any, metadata: dict[str, str]) -> bytes:
-    """Trace ``module`` and serialize it with ``metadata`` as an extra file, deterministically."""
+    """Trace ``module`` and serialize it with ``metadata`` as an extra file, deterministically.
+
+    No byte is rewritten: torch's archive writer (``PyTorchStreamWriter``) gives every entry a
+    fixed timestamp and derives ``.data/serialization_id`` from the record names and the CRC-32 of
+    their data, and the metadata is JSON with sorted keys, so the same command gives the same bytes
+    (``tests/test_manifest.py`` compares two processes: within one process, tracing a class again
+    renames its types ``___torch_mangle_N``).
+    """
     import torch
 
     with torch.no_grad(), warnings.catch_warnings():
@@ -165,50 +159,4 @@ def torchscript_bytes(module: Any, example: Any, metadata: dict[str, str]) -> by
         traced = torch.jit.trace(module, example, check_trace=False)  # holds dynamic-quantized Linear layers
         buffer = io.BytesIO()
         torch.jit.save(traced, buffer, _extra_files={TORCHSCRIPT_METADATA: json.dumps(metadata, sort_keys=True)})
-    return pin_serialization_id(buffer.getvalue())
-
-
-def pin_serialization_id(data: bytes) -> bytes:
-    """Replace torch's random per-save archive id by a digest of the archive's other entries.
-
-    torch writes ``.data/serialization_id`` from a random source on every save, so two saves
-    of the same module differ; nothing reads the id back to check it. The entry is stored
-    uncompressed, so it is overwritten in place (same length) and both CRC fields are fixed.
-    """
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        entries = archive.infolist()
-        target = next((e for e in entries if e.filename.endswith(_SERIALIZATION_ID)), None)
-        if target is None or target.compress_type != zipfile.ZIP_STORED:
-            return data
-        digest = hashlib.sha256()
-        for entry in entries:
-            if entry is not target:
-                digest.update(entry.filename.encode() + archive.read(entry))
-        old = archive.read(target)
-        directory = archive.start_dir  # offset of the central directory
-    new = str(int(digest.hexdigest(), 16)).encode()[: len(old)].ljust(len(old), b"0")
-    buffer = bytearray(data)
-    name_len, extra_len = struct.unpack_from("<HH", buffer, target.header_offset + 26)
-    start = target.header_offset + 30 + name_len + extra_len
-    buffer[start : start + len(old)] = new
-    old_crc, crc = struct.pack("<I", zlib.crc32(old)), struct.pack("<I", zlib.crc32(new))
-    local_crc = target.header_offset + _LOCAL_HEADER_CRC
-    if buffer[local_crc : local_crc + 4] == old_crc:  # zero there when a data descriptor follows the data
-        buffer[local_crc : local_crc + 4] = crc
-    if target.flag_bits & _DATA_DESCRIPTOR:
-        after = start + len(old)
-        descriptor_crc = after + 4 if buffer[after : after + 4] == _DESCRIPTOR_SIGNATURE else after
-        buffer[descriptor_crc : descriptor_crc + 4] = crc
-    central = _central_header_offset(buffer, target.filename.encode(), directory)
-    buffer[central + _CENTRAL_HEADER_CRC : central + _CENTRAL_HEADER_CRC + 4] = crc
-    return bytes(buffer)
-
-
-def _central_header_offset(buffer: bytearray, name: bytes, start: int) -> int:
-    position = buffer.find(_CENTRAL_SIGNATURE, start)
-    while position != -1:
-        name_len = struct.unpack_from("<H", buffer, position + 28)[0]
-        if bytes(buffer[position + 46 : position + 46 + name_len]) == name:
-            return position
-        position = buffer.find(_CENTRAL_SIGNATURE, position + 4)
-    raise ValueError(f"zip central directory has no entry {name!r}")
+    return buffer.getvalue()

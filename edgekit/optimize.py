@@ -8,24 +8,30 @@ the export (opset, static batch) with :class:`ExportOptions` and the int8 format
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.analysis import ANALYZER, TensorSpec, analyze_onnx
+from edgekit.chain import (
+    Chain,
+    ExportOptions,
+    Overrides,
+    SourceModel,
+    Verdict,
+    probe_inputs,
+    run_chain,
+)
 from edgekit.errors import BadInputError, VerificationError
 from edgekit.fidelity import Fidelity, fidelity
 from edgekit.fileio import atomic_dir, atomic_path, sha256_file, write_json_atomic
-from edgekit.images import generated_images, load_images
 from edgekit.manifest import (
     MANIFEST_NAME,
     ArtifactRecord,
     LabelsRecord,
-    LineageEntry,
     Manifest,
     artifact_metadata,
     labels_record,
@@ -34,33 +40,16 @@ from edgekit.manifest import (
     torchscript_bytes,
 )
 from edgekit.metrics import Metric, computed
-from edgekit.models import Preprocessing, WeightsPolicy, build_model, get_model_info, parse_weights
-from edgekit.onnx_io import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, save_onnx
-from edgekit.passes import Artifact, ExportOnnx, StaticInt8, get_pass
+from edgekit.models import WeightsPolicy, build_model, get_model_info, parse_weights
+from edgekit.models._registry import categories
+from edgekit.onnx_io import INPUT_NAME, OUTPUT_NAME, save_onnx
+from edgekit.passes import Artifact, get_pass
 from edgekit.passes._torch_util import example_input
-from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
-from edgekit.passes.quantize_static import DEFAULT_CALIBRATION_COUNT, QuantOptions
-from edgekit.recipes import Recipe, RecipeStep, get_recipe
-from edgekit.verify import Evaluated, ProbeInputs, guarded_int8, random_inputs, tolerance_for, verify_step
+from edgekit.passes.quantize_static import QuantOptions
+from edgekit.recipes import Recipe, get_recipe
+from edgekit.verify import ProbeInputs, tolerance_for
 from edgekit.verify.final import FinalCheck, check_written
-
-DEFAULT_OUT_ROOT = Path("edgekit-out")
-# Held-out images for int8/pruning fidelity: 16 keeps the check ~1 s on resnet18 (one image = 6%).
-FIDELITY_IMAGE_COUNT = 16
-# Generated held-out images use a seed other than the calibration images' (0).
-HELDOUT_SEED = 1
-# Fewer held-out images than this make agreement meaningless: fall back to calibration images.
-MIN_HELDOUT_IMAGES = 4
-Verdict = Literal["passed", "failed", "unverified"]
-
-
-class ExportOptions(BaseModel):
-    """Caller overrides for every ``export_onnx`` step of a recipe."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    opset: int = Field(DEFAULT_OPSET, ge=MIN_EXPORT_OPSET, le=MAX_EXPORT_OPSET)
-    dynamic_batch: bool = Field(True, description="False: static batch 1 (targets without dynamic shapes)")
+from edgekit.vocab import DEFAULT_OUT_ROOT
 
 
 class OptimizeResult(BaseModel):
@@ -88,39 +77,6 @@ class OptimizeResult(BaseModel):
             raise VerificationError(
                 f"{self.manifest.model} {self.manifest.recipe} failed verification{where}; see {self.manifest_path}"
             )
-
-
-@dataclass(frozen=True)
-class SourceModel:
-    """A float classifier module and what is known about it."""
-
-    name: str
-    module: Any
-    preprocessing: Preprocessing
-    weights: str = "custom"
-    accuracy_meaningful: bool = False
-    labels: LabelsRecord | None = None
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """Caller overrides applied to the recipe's steps."""
-
-    export: ExportOptions | None = None
-    quant: QuantOptions | None = None
-    calib_dir: Path | None = None
-    calib_count: int | None = None
-
-    def config_for(self, step: RecipeStep) -> dict[str, Any]:
-        """The step's recipe config with the overrides that concern its pass."""
-        config = dict(step.config)
-        if step.pass_name == ExportOnnx.name and self.export is not None:
-            config.update(self.export.model_dump())
-        if step.pass_name == StaticInt8.name:
-            config.update(self.quant.model_dump() if self.quant is not None else {})
-            config.update({"calibration_dir": self.calib_dir} if self.calib_dir is not None else {})
-            config.update({"calibration_count": self.calib_count} if self.calib_count is not None else {})
-        return config
 
 
 def optimize(
@@ -193,40 +149,6 @@ def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overri
     return write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc))
 
 
-@dataclass
-class Chain:
-    """The outcome of running a recipe's passes in memory."""
-
-    root: Evaluated
-    final: Evaluated
-    lineage: list[LineageEntry]
-    verdict: Verdict
-
-
-def run_chain(root: Artifact, plan: Recipe, overrides: Overrides, inputs: ProbeInputs, verify: bool) -> Chain:
-    """Run every pass of ``plan``; verify each against its parent; stop at the first failure."""
-    start = current = Evaluated(root, inputs)
-    lineage: list[LineageEntry] = []
-    for step in plan.steps:
-        handler = get_pass(step.pass_name)
-        config = handler.parse_config(overrides.config_for(step))
-        guard = verdict = None
-        if verify and isinstance(handler, StaticInt8):
-            result, verdict, guard = guarded_int8(current, config)
-            config = handler.parse_config(guard.final_config)
-            child = Evaluated(result.artifact, inputs)
-        else:
-            result = handler.run(current.artifact, config)
-            child = Evaluated(result.artifact, inputs)
-            verdict = verify_step(handler.name, handler.capabilities.parity, current, child) if verify else None
-        lineage.append(LineageEntry(pass_name=handler.name, config=config.model_dump(mode="json"),
-                                    report=result.report, verification=verdict, guard=guard))  # fmt: skip
-        current = child
-        if verdict is not None and verdict.status == "failed":
-            return Chain(start, current, lineage, "failed")
-    return Chain(start, current, lineage, "passed" if verify else "unverified")
-
-
 def resolve_out_dir(out_dir: Path | str | None, model: str, recipe: str) -> Path:
     """The output folder, refusing paths that would clobber a file or someone else's folder.
 
@@ -244,30 +166,7 @@ def resolve_out_dir(out_dir: Path | str | None, model: str, recipe: str) -> Path
     return target
 
 
-def probe_inputs(prep: Preprocessing, shape: tuple[int, ...], overrides: Overrides) -> ProbeInputs:
-    """Random inputs for elementwise parity and held-out images for int8/pruning fidelity.
-
-    Raises:
-        BadInputError: the calibration folder is missing or holds no readable image.
-    """
-    if overrides.calib_dir is None:
-        images = generated_images(FIDELITY_IMAGE_COUNT, prep, seed=HELDOUT_SEED).pixels
-        label = f"{len(images)} generated held-out images (seed {HELDOUT_SEED}; calibration uses seed 0)"
-        return ProbeInputs(random=random_inputs(shape), images=images, images_label=label)
-    count = overrides.calib_count or DEFAULT_CALIBRATION_COUNT
-    batch = load_images(overrides.calib_dir, prep, limit=count + FIDELITY_IMAGE_COUNT)
-    held_out = batch.pixels[count:]
-    if len(held_out) >= MIN_HELDOUT_IMAGES:
-        label = f"{len(held_out)} held-out images of {overrides.calib_dir} (after the {count} calibration images)"
-        return ProbeInputs(random=random_inputs(shape), images=held_out, images_label=label)
-    images = batch.pixels[:FIDELITY_IMAGE_COUNT]
-    label = f"{len(images)} calibration images of {overrides.calib_dir} (too few for a held-out set: optimistic)"
-    return ProbeInputs(random=random_inputs(shape), images=images, images_label=label)
-
-
 def _registry_labels(name: str, count: int, weights_name: str) -> LabelsRecord:
-    from edgekit.models._registry import categories
-
     return labels_record(categories(name), count, f"torchvision {weights_name} categories")
 
 

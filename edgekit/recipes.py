@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgekit._names import filter_names, require_known
+from edgekit._registry import Registry
 from edgekit.passes import ArtifactKind, get_pass
 
 
@@ -45,7 +45,7 @@ class Recipe(BaseModel):
         return [step.pass_name for step in self.steps]
 
 
-_RECIPES: dict[str, Recipe] = {}
+RECIPES: Registry[Recipe] = Registry("recipe")
 
 
 def register_recipe(recipe: Recipe) -> Recipe:
@@ -54,8 +54,8 @@ def register_recipe(recipe: Recipe) -> Recipe:
     Raises:
         ValueError: duplicate name, unknown pass, invalid config, or passes that do not chain.
     """
-    if recipe.name in _RECIPES:
-        raise ValueError(f"duplicate recipe name {recipe.name!r}")
+    if recipe.name in RECIPES:
+        RECIPES.register(recipe.name, recipe)  # raises: the name is taken
     kind: ArtifactKind = "torch"
     for step in recipe.steps:
         handler = get_pass(step.pass_name)
@@ -66,13 +66,12 @@ def register_recipe(recipe: Recipe) -> Recipe:
                 f"the chain gives {kind}"
             )
         kind = handler.capabilities.output_kind
-    _RECIPES[recipe.name] = recipe
-    return recipe
+    return RECIPES.register(recipe.name, recipe)
 
 
 def list_recipes(pattern: str | None = None) -> list[str]:
     """Recipe names, optionally filtered by an fnmatch pattern."""
-    return filter_names(_RECIPES, pattern)
+    return RECIPES.names(pattern)
 
 
 def get_recipe(name: str) -> Recipe:
@@ -81,7 +80,7 @@ def get_recipe(name: str) -> Recipe:
     Raises:
         UnknownNameError: no such recipe (lists close matches).
     """
-    return _RECIPES[require_known(name, _RECIPES, "recipe")]
+    return RECIPES.get(name)
 
 
 def _steps(*items: str | tuple[str, dict[str, Any]]) -> tuple[RecipeStep, ...]:

@@ -26,6 +26,7 @@ from edgekit.models import get_model_info
 from edgekit.predict import Coordinates, Prediction, load_params, model_features, predictor_id
 from edgekit.predict._predict import predict_resolved
 from edgekit.profiles import DeviceProfile, PowerMode, get_profile, load_profiles
+from edgekit.targets import get_target
 
 # The classic edge CNNs: small enough that a cold run exports them in seconds.
 DEFAULT_MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0",
@@ -171,8 +172,6 @@ def _unit_precisions(profile: DeviceProfile, unit: str) -> set[str]:
 
 def slots(profiles: list[DeviceProfile], targets: list[str] | None) -> Iterator[_Slot]:
     """Every (profile, target, unit, precision) the data allows."""
-    from edgekit.targets import get_target
-
     for profile in profiles:
         for target_id in profile.targets:
             if targets and target_id not in targets:
@@ -280,8 +279,6 @@ def recommend(
         UnknownNameError: unknown profile, model or target.
         BadInputError: no candidate could be formed (e.g. the targets run on none of the profiles).
     """
-    from edgekit.targets import get_target
-
     chosen = resolve_profiles(profile)
     model_names = list(models or DEFAULT_MODELS)
     for name in targets or []:

@@ -6,17 +6,29 @@ Every cell carries its provenance: a short tag in the tables (``m`` measured, ``
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgekit.bench.compare import CompareRow, Comparison
+from edgekit._versions import package_versions
+from edgekit.compare import CompareRow, Comparison
+from edgekit.compare.plot import PLOT_DPI, PLOT_SIZE_IN, PlotData, pareto_front, pareto_png, plot_data
 from edgekit.fileio import atomic_path
 from edgekit.metrics import Metric
 
+__all__ = ["PLOT_DPI", "PLOT_SIZE_IN", "TAGS", "Column", "ReportFiles", "cell_text", "columns", "evidence",
+           "pareto_front", "render_html", "render_markdown", "used_columns", "write_pareto_png",
+           "write_report"]  # fmt: skip
+
 TAGS = {"measured": "m", "published": "p", "computed": "c", "predicted": "x"}
-PLOT_DPI = 120  # 960×600 px at the default 8×5 in figure size
+LEGEND = {
+    "m": "measured on this host (latency: the protocol below; accuracy: on the labelled data named below)",
+    "p": "published by the model's authors (torchvision weights.meta, cited per cell)",
+    "c": "computed exactly from the ONNX graph or file (edgekit.analyze)",
+    "x": "predicted by edgekit's fitted model, with an interval",
+}
 
 
 @dataclass(frozen=True)
@@ -69,16 +81,6 @@ def _row_label(row: CompareRow) -> list[str]:
     return [row.model, row.variant, row.runtime]
 
 
-def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of points not dominated in (lower x, higher y), sorted by x."""
-    front = []
-    for i, (x, y) in enumerate(points):
-        dominated = any((ox <= x and oy >= y) and (ox < x or oy > y) for j, (ox, oy) in enumerate(points) if j != i)
-        if not dominated:
-            front.append(i)
-    return sorted(front, key=lambda i: points[i][0])
-
-
 _TIMING_PREFIXES = ("latency_", "throughput_", "peak_rss_")
 
 
@@ -116,24 +118,41 @@ def _protocol(comparison: Comparison) -> str:
             f"{comparison.config.threads} threads; {isolation}; seeded N(0,1) inputs")  # fmt: skip
 
 
+def _header_lines(comparison: Comparison) -> list[str]:
+    """Date, edgekit version, host fingerprint, tool versions: the context of every figure."""
+    fp = comparison.fingerprint
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(fp.tool_versions.items()))
+    edgekit = package_versions(["edgekit"])["edgekit"] or "from source"
+    return [
+        f"Generated {comparison.created_at:%Y-%m-%d %H:%M} UTC by edgekit {edgekit}; "
+        f"weights {comparison.config.weights}; threads {comparison.config.threads}.",
+        f"Host `{fp.id}`: {fp.cpu_model}, {fp.usable_cores} usable cores ({fp.logical_cores} logical), "
+        f"{fp.memory_total_mb:,.0f} MB RAM, {fp.os} {fp.machine}, GPU: {fp.gpu_name or 'none'}, Python {fp.python}.",
+        f"Versions: {versions or 'none recorded'}.",
+    ]  # fmt: skip
+
+
+def _omitted_lines(data: PlotData) -> list[str]:
+    if not data.omitted:
+        return ["Every row of the table is in the plot."]
+    return [f"{o.row}: {o.reason}" for o in data.omitted]
+
+
 def render_markdown(comparison: Comparison, plot_name: str | None = "pareto.png") -> str:
     """The report as markdown."""
     cols = used_columns(comparison)
-    fp = comparison.fingerprint
     header = ["model", "variant", "runtime"] + [c.header for c in cols]
-    lines = [
-        "# edgekit compare", "",
-        f"Host `{fp.id}`: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, GPU: {fp.gpu_name or 'none'}; "
-        f"threads {comparison.config.threads}; {comparison.created_at:%Y-%m-%d %H:%M} UTC.", "",
-        "| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(cols),
-    ]  # fmt: skip
+    lines = ["# edgekit compare", ""]
+    lines += [" ".join(_header_lines(comparison)), ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(cols)]
     for row in comparison.rows:
         cells = [cell_text(row.cells.get(c.id), c.digits) for c in cols]
         lines.append("| " + " | ".join(_row_label(row) + cells) + " |")
     lines += ["", "Tags: [m] measured, [p] published, [c] computed exactly, [x] predicted.", ""]
     lines += [f"- {note}" for note in comparison.notes + [f"skipped {s}" for s in comparison.skipped]]
     if plot_name:
-        lines += ["", f"![accuracy vs latency]({plot_name})"]
+        lines += ["", f"![accuracy vs latency]({plot_name})", "", "Not in the plot:", ""]
+        lines += [f"- {line}" for line in _omitted_lines(plot_data(comparison))]
     lines += ["", "## Provenance", "", f"- **measured latency, throughput, peak RSS** ({_protocol(comparison)})"]
     lines += [f"  - {e}" for e in _timing_evidence(comparison)]
     for headline, evidence_lines in _column_evidence(comparison, cols):
@@ -141,14 +160,17 @@ def render_markdown(comparison: Comparison, plot_name: str | None = "pareto.png"
     return "\n".join(lines) + "\n"
 
 
-_CSS = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-        "padding:4px 8px}td.n{text-align:right}.tag{color:#888;font-size:80%}")  # fmt: skip
+_CSS = ("body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px}td.n{text-align:right;white-space:nowrap}"
+        ".tag{color:#888;font-size:80%}"
+        "th{background:#f3f3f3}figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}"
+        "figcaption{font-size:90%;color:#444}dl.legend dt{font-weight:bold;float:left;width:2.5em}"
+        "dl.legend dd{margin-left:3em}.meta{color:#444}")  # fmt: skip
 
 
-def render_html(comparison: Comparison, plot_name: str | None = "pareto.png") -> str:
-    """The report as a standalone HTML page; hover a cell for its provenance."""
-    cols = used_columns(comparison)
+def _html_table(comparison: Comparison) -> str:
     esc = html.escape
+    cols = used_columns(comparison)
     head = "".join(f"<th>{esc(h)}</th>" for h in ["model", "variant", "runtime"] + [c.header for c in cols])
     body = []
     for row in comparison.rows:
@@ -162,66 +184,58 @@ def render_html(comparison: Comparison, plot_name: str | None = "pareto.png") ->
             tds += (f"<td class='n' title='{esc(evidence(metric), quote=True)}'>{cell_text(metric, col.digits, False)}"
                     f" <span class='tag'>{tag}</span></td>")  # fmt: skip
         body.append(f"<tr>{tds}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _html_plot(comparison: Comparison, plot_png: bytes) -> str:
+    esc = html.escape
+    data = plot_data(comparison)
+    uri = "data:image/png;base64," + base64.b64encode(plot_png).decode("ascii")
+    width, height = (round(side * PLOT_DPI) for side in PLOT_SIZE_IN)
+    omitted = "".join(f"<li>{esc(line)}</li>" for line in _omitted_lines(data))
+    return (f"<figure><img src='{uri}' width='{width}' height='{height}' alt='top-1 vs batch-1 latency, "
+            f"{len(data.points)} points'><figcaption>One point per row: filled = top-1 measured [m], hollow = "
+            "published [p]; the dashed step line is the Pareto frontier (no other row is both faster and more "
+            "accurate). Rows without a usable top-1 are drawn by latency alone in the strip underneath."
+            f"</figcaption></figure><h3>Not in the plot</h3><ul>{omitted}</ul>")  # fmt: skip
+
+
+def _html_provenance(comparison: Comparison) -> str:
+    esc = html.escape
+    cols = used_columns(comparison)
+    legend = "".join(f"<dt>[{tag}]</dt><dd>{esc(text)}</dd>" for tag, text in LEGEND.items())
+    timing = "".join(f"<li>{esc(e)}</li>" for e in _timing_evidence(comparison))
+    items = [f"<li><b>measured latency, throughput, peak RSS</b> ({esc(_protocol(comparison))})<ul>{timing}</ul></li>"]
+    for headline, lines in _column_evidence(comparison, cols):
+        items.append(f"<li><b>{esc(headline)}</b><ul>{''.join(f'<li>{esc(e)}</li>' for e in lines)}</ul></li>")
+    return f"<h2>Provenance</h2><dl class='legend'>{legend}</dl><ul>{''.join(items)}</ul>"
+
+
+def render_html(comparison: Comparison, plot_png: bytes | None = None) -> str:
+    """The report as one self-contained HTML page (the plot embedded as a data URI); hover a cell for its provenance.
+
+    Args:
+        comparison: the table to render.
+        plot_png: the plot's PNG bytes (:func:`edgekit.compare.plot.pareto_png`); rendered here when None.
+    """
+    esc = html.escape
+    meta = "".join(f"<p class='meta'>{esc(line).replace('`', '')}</p>" for line in _header_lines(comparison))
     notes = "".join(f"<li>{esc(n)}</li>" for n in comparison.notes + [f"skipped {s}" for s in comparison.skipped])
-    plot = f"<p><img src='{esc(plot_name)}' alt='accuracy vs latency'></p>" if plot_name else ""
-    fp = comparison.fingerprint
+    plot = _html_plot(comparison, pareto_png(comparison) if plot_png is None else plot_png)
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>edgekit compare</title><style>{_CSS}</style>"
-        f"</head><body><h1>edgekit compare</h1><p>Host <code>{esc(fp.id)}</code>: {esc(fp.cpu_model)}, "
-        f"{fp.usable_cores} usable cores, {esc(fp.os)}; threads {comparison.config.threads}.</p>"
-        f"<table><tr>{head}</tr>{''.join(body)}</table><p>Tags: m measured, p published, c computed, "
-        f"x predicted (hover a cell for its evidence).</p><ul>{notes}</ul>{plot}</body></html>\n"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>edgekit compare — "
+        f"{comparison.created_at:%Y-%m-%d %H:%M} UTC</title><style>{_CSS}</style></head><body>"
+        f"<h1>edgekit compare</h1>{meta}{_html_table(comparison)}<p>Tags: m measured, p published, c computed, "
+        f"x predicted (hover a cell for its evidence).</p><ul>{notes}</ul><h2>Top-1 vs latency</h2>{plot}"
+        f"{_html_provenance(comparison)}</body></html>\n"
     )
 
 
-def _plot_points(comparison: Comparison) -> list[tuple[CompareRow, float, float]]:
-    return [(r, r.cells["latency_ms_per_image_b1"].value, r.cells["top1_pct"].value)
-            for r in comparison.rows if "latency_ms_per_image_b1" in r.cells and "top1_pct" in r.cells]  # fmt: skip
-
-
-_MARKERS = "osD^vP*Xh<>"
-# Latencies spanning more than this ratio are drawn on a log axis so that fast points stay apart.
-_LOG_AXIS_RATIO = 10.0
-
-
 def write_pareto_png(comparison: Comparison, path: Path) -> None:
-    """Accuracy vs batch-1 latency: one point per (model, variant, runtime), colour = runtime,
-    marker = model/variant, Pareto front (lower latency, higher accuracy) drawn as a step line."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never a display
-    import matplotlib.pyplot as plt
-
-    points = _plot_points(comparison)
-    runtimes = sorted({r.runtime for r, _, _ in points})
-    models = sorted({f"{r.model}/{r.variant}" for r, _, _ in points})
-    colours = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(8, 5))
-    try:
-        for row, x, y in points:
-            ax.scatter(x, y, s=48, color=colours(runtimes.index(row.runtime) % 10),
-                       marker=_MARKERS[models.index(f"{row.model}/{row.variant}") % len(_MARKERS)],
-                       label=f"{row.model}/{row.variant} · {row.runtime}")  # fmt: skip
-        front = pareto_front([(x, y) for _, x, y in points])
-        if len(front) > 1:
-            ax.step([points[i][1] for i in front], [points[i][2] for i in front], where="post", color="gray",
-                    lw=1, label="Pareto front")  # fmt: skip
-        xs = [x for _, x, _ in points]
-        if xs and max(xs) / max(min(xs), 1e-9) > _LOG_AXIS_RATIO:
-            ax.set_xscale("log")
-        kinds = sorted({r.cells["top1_pct"].provenance.kind for r, _, _ in points}) or ["none"]
-        ax.set_xlabel("latency per image at batch 1, p50 (ms, measured)")
-        ax.set_ylabel(f"top-1 % ({', '.join(kinds)})")
-        title = f"accuracy vs latency on {comparison.fingerprint.cpu_model}, {comparison.config.threads} threads"
-        ax.set_title(title + ("" if points else " — no accuracy available"))
-        ax.grid(alpha=0.3, which="both")
-        if points:
-            ax.legend(fontsize=7, loc="best")
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=PLOT_DPI)
-    finally:
-        plt.close(fig)
+    """Write the accuracy-vs-latency plot (:func:`edgekit.compare.plot.pareto_png`) atomically."""
+    png = pareto_png(comparison)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(png)
 
 
 @dataclass(frozen=True)
@@ -234,15 +248,16 @@ class ReportFiles:
 
 
 def write_report(comparison: Comparison, out_dir: Path) -> ReportFiles:
-    """Write ``report.md``, ``report.html`` and ``pareto.png`` into ``out_dir``, each atomically.
+    """Write ``report.md``, ``report.html`` (self-contained) and ``pareto.png`` into ``out_dir``, each atomically.
 
     All three are staged before any is renamed into place: a failure on one leaves every old file as it was.
     """
     out_dir = Path(out_dir)
     files = ReportFiles(out_dir / "report.md", out_dir / "report.html", out_dir / "pareto.png")
+    png = pareto_png(comparison)
     with contextlib.ExitStack() as staged:
         markdown, page, plot = (staged.enter_context(atomic_path(p)) for p in (files.markdown, files.html, files.plot))
-        write_pareto_png(comparison, plot)
+        plot.write_bytes(png)
         markdown.write_text(render_markdown(comparison), encoding="utf-8")
-        page.write_text(render_html(comparison), encoding="utf-8")
+        page.write_text(render_html(comparison, png), encoding="utf-8")
     return files

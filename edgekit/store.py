@@ -23,10 +23,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from edgekit._datafile import describe_validation_error
 from edgekit.bench.run import BenchResult
 from edgekit.errors import StoreError, summarize_exception, summarize_message
 from edgekit.paths import HOME_ENV, edgekit_home
+from edgekit.vocab import describe_validation_error
 
 STORE_FILENAME = "results.sqlite"
 SCHEMA_VERSION = 1
@@ -200,7 +200,7 @@ class ResultsStore:
         try:
             return BenchResult.model_validate_json(payload)
         except ValidationError as exc:
-            detail = describe_validation_error(exc)
+            detail = describe_validation_error(exc, limit=3, more=True)
             raise self._invalid(f"measurement row {row_id} holds a corrupt payload ({detail})") from exc
 
     def put(self, result: BenchResult) -> int:

@@ -1,4 +1,4 @@
-"""Accuracy over an image folder and label-free fidelity (values asserted, not just shapes)."""
+"""Accuracy over an image folder (values asserted, not just shapes); fidelity is in test_fidelity.py."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from edgekit.evaluate import (
     accuracy,
     check_class_count,
     load_eval_images,
-    onnx_fidelity,
-    onnx_predictor,
     topk_accuracy,
 )
-from edgekit.images import generated_images
+from edgekit.logits import onnx_predictor
 from edgekit.models import Preprocessing
 from tests.bench._tiny import TINY_CLASSES, TINY_PX, tiny_onnx
 
@@ -93,20 +91,6 @@ def test_onnx_accuracy_matches_its_own_argmax(image_folder: Path, tmp_path: Path
     assert result.top1 == pytest.approx(expected)
     with pytest.raises(BadInputError, match="the model produced 3 logits per image, expected 10"):
         accuracy(predictor, images, 10, "images")
-
-
-def test_fidelity_of_onnx_files(tmp_path: Path) -> None:
-    reference = tiny_onnx(tmp_path / "a.onnx", seed=0)
-    other = tiny_onnx(tmp_path / "b.onnx", seed=1)
-    images = generated_images(8, PREP)
-    same = onnx_fidelity(reference, reference, images, threads=1)
-    assert same.n_samples == 8
-    assert same.top1_agreement == 1.0
-    assert same.cosine_min == pytest.approx(1.0)
-    assert same.max_abs_error == 0.0
-    different = onnx_fidelity(reference, other, images, threads=1)
-    assert different.max_abs_error > 0
-    assert different.cosine_min < 1.0
 
 
 def test_accuracy_metrics_say_when_they_mean_nothing() -> None:

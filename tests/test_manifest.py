@@ -22,7 +22,6 @@ from edgekit.manifest import (
     TORCHSCRIPT_METADATA,
     artifact_metadata,
     labels_record,
-    pin_serialization_id,
     stamp_onnx,
     tool_versions,
     torchscript_bytes,
@@ -76,16 +75,21 @@ def _serialization_id(data: bytes) -> bytes:
         return archive.read(name)
 
 
-def test_pin_serialization_id_replaces_torchs_random_id_by_a_content_digest() -> None:
+def _saved(module: torch.jit.ScriptModule) -> bytes:
     buffer = io.BytesIO()
-    torch.jit.save(torch.jit.trace(seeded(Tiny), torch.zeros(TINY_SHAPE)), buffer)
-    original = buffer.getvalue()
-    pinned = pin_serialization_id(original)
-    assert len(pinned) == len(original)
-    assert _serialization_id(pinned) != _serialization_id(original)
-    assert len(_serialization_id(pinned)) == len(_serialization_id(original))
-    assert pin_serialization_id(pinned) == pinned  # a digest of the other entries: stable
-    torch.jit.load(io.BytesIO(pinned))
+    torch.jit.save(module, buffer, _extra_files={TORCHSCRIPT_METADATA: "{}"})
+    return buffer.getvalue()
+
+
+def test_torchs_serialization_id_is_derived_from_the_content_not_random() -> None:
+    traced = torch.jit.trace(seeded(Tiny), torch.zeros(TINY_SHAPE))
+    first = _saved(traced)
+    assert _saved(traced) == first  # a random id would differ on every save
+    assert len(_serialization_id(first)) == 40  # record-name hash and combined CRC-32, 20 digits each
+    with torch.no_grad():
+        next(traced.parameters()).add_(1.0)
+    assert _serialization_id(_saved(traced)) != _serialization_id(first)
+    torch.jit.load(io.BytesIO(first))
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgekit.bench import BenchConfig, BenchResult, BenchSpec, fingerprint, summarize
-from edgekit.bench.cached import bench_cached, key_of
+from edgekit.compare.cached import bench_cached, key_of
 from edgekit.store import MeasurementKey, ResultsStore, default_store_path
 
 ROWS_PER_WRITER = 40
@@ -96,7 +96,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 
 
 def test_bench_cached_measures_once_then_reuses_until_fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from edgekit.bench import cached
+    from edgekit.compare import cached
 
     measured: list[int] = []
 

@@ -13,7 +13,7 @@ from edgekit.analysis._costs import is_depthwise, node_macs, parameter_tensors
 from edgekit.analysis._graph import TensorInfo, constant_tensors, element_type_name, topological_nodes
 from edgekit.analysis._liveness import activation_peak
 from edgekit.analysis._result import GraphAnalysis, NodeCost, TensorSpec
-from edgekit.analysis._shapes import fix_input_shapes, infer_tensor_infos
+from edgekit.analysis._shapes import fix_input_shapes, infer_tensor_infos, sized_input_shapes
 from edgekit.errors import BadInputError
 from edgekit.fileio import sha256_bytes
 from edgekit.models import Preprocessing
@@ -26,6 +26,7 @@ def analyze_onnx(
     model: onnx.ModelProto | Path | str,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     source: str | None = None,
+    input_px: int | None = None,
 ) -> GraphAnalysis:
     """Analyse an ONNX model (a path or a loaded ``ModelProto``) at batch 1.
 
@@ -33,10 +34,12 @@ def analyze_onnx(
         model: the graph, float, quantized (QDQ or QOperator) or pruned.
         input_shapes: static shapes for inputs whose non-batch dimensions are symbolic.
         source: a label for the report; defaults to the file path.
+        input_px: analyse every image input at this height and width (``--input-size``); refused
+            for a file whose spatial size is fixed to another one.
 
     Raises:
         BadInputError: the file is missing, not ONNX, truncated, fails ``onnx.checker`` (a cycle, an initializer
-            shorter than its shape), or has unresolvable shapes.
+            shorter than its shape), has unresolvable shapes, or ``input_px`` contradicts its fixed input size.
     """
     file_bytes = None
     if not isinstance(model, onnx.ModelProto):
@@ -46,6 +49,8 @@ def analyze_onnx(
         model = load_onnx(path)
         check_structure(model, path)  # a file may be hostile: cycles, tensors shorter than their shape
     serialized = model.SerializeToString()
+    if input_px is not None:
+        input_shapes = sized_input_shapes(model, input_px, source or model.graph.name or "model") | (input_shapes or {})
     static = fix_input_shapes(model, input_shapes)
     graph = static.graph
     infos = infer_tensor_infos(static)
@@ -63,6 +68,7 @@ def analyze_onnx(
         sha256=sha256_bytes(serialized),
         opset=_default_opset(model),
         inputs=[_spec(v) for v in model.graph.input if v.name not in constants],
+        analysed_inputs=[_spec(v) for v in graph.input if v.name not in constants],
         outputs=[_spec(v) for v in model.graph.output],
         params=_count_params(graph),
         weight_bytes_by_dtype=_weight_bytes(graph, infos),

@@ -16,6 +16,8 @@ from edgekit.paths import cache_dir
 def analyze_model(name: str, input_px: int | None = None) -> GraphAnalysis:
     """Analyse a registry model's architecture at its (or the given) input size.
 
+    The preprocessing reported is the weights' own at that size (:meth:`Preprocessing.at_size`).
+
     The graph is exported with batch-norm unfolded, so ``params`` equals the PyTorch module's
     parameter count. Results are cached under ``$EDGEKIT_HOME/cache/analysis`` keyed by
     model, input size, torchvision version and analyzer version; weights do not matter.
@@ -27,10 +29,12 @@ def analyze_model(name: str, input_px: int | None = None) -> GraphAnalysis:
     px = input_px or info.preprocessing.crop_px
     key = f"{name}-{px}px-tv{version('torchvision')}-{ANALYZER.replace('@', '')}.json"
     cached = cache_dir("analysis") / key
+    # The preprocessing follows the input size (crop = px), also over analyses cached before it did.
+    sized = {"preprocessing": info.preprocessing.at_size(px)}
     if cached.is_file():
-        return GraphAnalysis.model_validate(json.loads(cached.read_text()))
+        return GraphAnalysis.model_validate(json.loads(cached.read_text())).model_copy(update=sized)
     model = build_model(name, "none")
     graph = torch_to_onnx(model, (1, 3, px, px), fold_constants=False)
-    analysis = analyze_onnx(graph, source=name).model_copy(update={"preprocessing": info.preprocessing})
+    analysis = analyze_onnx(graph, source=name).model_copy(update=sized)
     write_json_atomic(cached, analysis.model_dump(mode="json"))
     return analysis

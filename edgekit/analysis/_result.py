@@ -43,6 +43,9 @@ class GraphAnalysis(BaseModel):
     sha256: str = Field(description="digest of the serialized graph analysed")
     opset: int
     inputs: list[TensorSpec]
+    analysed_inputs: list[TensorSpec] = Field(
+        default_factory=list, description="the inputs at the static batch-1 shapes every figure was computed at"
+    )
     outputs: list[TensorSpec]
     params: int
     weight_bytes_by_dtype: dict[str, int]

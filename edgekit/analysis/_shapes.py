@@ -47,6 +47,38 @@ def fix_input_shapes(model: onnx.ModelProto, overrides: dict[str, tuple[int, ...
     return fixed
 
 
+_NCHW_RANK = 4
+
+
+def sized_input_shapes(model: onnx.ModelProto, input_px: int, where: str) -> dict[str, tuple[int, ...]]:
+    """Static shapes for ``--input-size``: each image input at batch 1 with height = width = ``input_px``.
+
+    A file whose spatial size is fixed runs only at that size, so another ``input_px`` is refused
+    rather than analysed at a shape the file never runs at.
+
+    Raises:
+        BadInputError: an input that is not NCHW, or whose height/width are fixed to another size.
+    """
+    initializers = {i.name for i in model.graph.initializer}
+    shapes = {}
+    for value in model.graph.input:
+        if value.name in initializers:
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                for d in value.type.tensor_type.shape.dim]  # fmt: skip
+        if len(dims) != _NCHW_RANK:
+            raise BadInputError(f"{where}: --input-size needs NCHW image inputs; {value.name!r} has rank {len(dims)}")
+        fixed = [d for d in dims[2:] if d is not None]
+        if fixed and fixed != [input_px] * len(fixed):
+            shown = [BATCH if dims[0] is None else dims[0], *("?" if d is None else d for d in dims[1:])]
+            raise BadInputError(
+                f"{where}: input {value.name!r} has the fixed shape {shown}; it runs only at that size, "
+                f"not at --input-size {input_px} (drop --input-size, or export it with a dynamic size)"
+            )
+        shapes[value.name] = (BATCH, dims[1] or 3, input_px, input_px)
+    return shapes
+
+
 def _collect(values: list[onnx.ValueInfoProto], into: dict[str, TensorInfo]) -> None:
     for value in values:
         tensor_type = value.type.tensor_type

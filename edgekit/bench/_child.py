@@ -21,20 +21,17 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psutil
 from pydantic import BaseModel, ConfigDict
 
 from edgekit import errors
+from edgekit.bench._spec import BenchConfig, BenchSpec
 from edgekit.bench._stats import LatencyStats, MemoryStats
 from edgekit.bench.measure import measure
 from edgekit.bench.runners import Runner, get_runner
 from edgekit.errors import BadInputError, EdgekitError, MissingDependencyError
 from edgekit.fileio import atomic_path
-
-if TYPE_CHECKING:
-    from edgekit.bench.run import BenchConfig, BenchSpec
 
 _MB = 2**20
 # ru_maxrss is in KiB on Linux, bytes on macOS.
@@ -170,9 +167,7 @@ def run_isolated(specs: list[BenchSpec], config: BenchConfig) -> list[RawResult]
 
 def _child_env() -> dict[str, str]:
     """The parent's environment, with edgekit (and the parent's import path) importable."""
-    import edgekit
-
-    paths = [str(Path(edgekit.__file__).resolve().parents[1])] + [p or str(Path.cwd()) for p in sys.path]
+    paths = [str(Path(__file__).resolve().parents[2])] + [p or str(Path.cwd()) for p in sys.path]
     existing = os.environ.get("PYTHONPATH")
     return os.environ | {"PYTHONWARNINGS": "ignore",
                          "PYTHONPATH": os.pathsep.join(paths + ([existing] if existing else []))}  # fmt: skip
@@ -184,8 +179,6 @@ def _import_runner_module(module: str | None) -> None:
 
 
 def _child_main(request_path: Path, response_path: Path) -> None:
-    from edgekit.bench.run import BenchConfig, BenchSpec
-
     request = json.loads(request_path.read_text())
     specs = [BenchSpec.model_validate(s) for s in request["specs"]]
     config = BenchConfig.model_validate(request["config"])

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.errors import BadInputError
+from edgekit.models import get_model_info
+from edgekit.onnx_io import load_onnx
 
 # Inputs are N(0, 1): what normalized images look like to the network. Seeded so that two
 # runs feed identical bytes (data-dependent kernels then behave the same).
@@ -21,8 +23,6 @@ def random_pixels(shape: tuple[int, ...]) -> np.ndarray:
 
 def model_input_shape(name: str, batch: int, input_px: int | None) -> tuple[int, int, int, int]:
     """NCHW shape of a registry model at ``batch`` (its own crop size unless ``input_px``)."""
-    from edgekit.models import get_model_info
-
     side = input_px or get_model_info(name).preprocessing.crop_px
     return (batch, 3, side, side)
 
@@ -55,8 +55,6 @@ def onnx_input_shape(path: Path, batch: int, input_px: int | None) -> tuple[int,
     Raises:
         BadInputError: unreadable file, several image inputs, or an unusable input shape.
     """
-    from edgekit.onnx_io import load_onnx
-
     graph = load_onnx(path, load_weights=False).graph
     initializers = {init.name for init in graph.initializer}
     inputs = [i for i in graph.input if i.name not in initializers]

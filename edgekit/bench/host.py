@@ -14,16 +14,17 @@ import re
 import shutil
 import subprocess
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import psutil
 from pydantic import BaseModel, ConfigDict, Field
 
-# Packages whose versions change measured numbers; missing ones are recorded as absent.
-TRACKED_PACKAGES = (
-    "edgekit", "torch", "torchvision", "onnxruntime", "onnxruntime-gpu", "openvino", "onnx", "numpy", "ncnn", "pnnx",
-)  # fmt: skip
+from edgekit._versions import package_versions
+from edgekit.runtimes import runtime_packages
+
+# Packages whose versions change measured numbers besides the runtimes' own (edgekit.runtimes declares
+# those); missing ones are left out.
+CORE_PACKAGES = ("edgekit", "onnx", "numpy")
 _ID_DIGEST_CHARS = 10
 _NVIDIA_SMI_TIMEOUT_S = 10
 
@@ -75,15 +76,15 @@ def _gpu_name() -> str | None:
     return names[0] if out.returncode == 0 and names else None
 
 
-def tool_versions(packages: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
-    """Installed versions of ``packages`` (absent ones are left out)."""
-    found = {}
-    for package in packages:
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return found
+def tracked_packages() -> tuple[str, ...]:
+    """The packages whose versions a fingerprint records: edgekit's core and every runtime's."""
+    return tuple(dict.fromkeys((*CORE_PACKAGES, *runtime_packages())))
+
+
+def tool_versions(packages: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Installed versions of ``packages`` (default: :func:`tracked_packages`; absent ones are left out)."""
+    packages = tracked_packages() if packages is None else packages
+    return {package: v for package, v in package_versions(packages).items() if v is not None}
 
 
 def usable_cores() -> int:

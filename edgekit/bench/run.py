@@ -13,53 +13,21 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit.bench import _child
+from edgekit.bench._export import fp32_onnx
+from edgekit.bench._spec import BenchConfig, BenchSpec
 from edgekit.bench._stats import LatencyStats, MemoryStats
 from edgekit.bench.host import HostFingerprint, fingerprint, tool_versions, usable_cores
 from edgekit.bench.runners import ArtifactSource, ModelSource, get_runner
 from edgekit.fileio import sha256_file
 from edgekit.metrics import Metric, Provenance
 
-if TYPE_CHECKING:
-    from edgekit.bench import _child
-
 # Load above usable cores by this much means other runnable threads competed with the benchmark.
 CONTENTION_MARGIN = 0.5
 PROTOCOL = "edgekit.bench@1"  # bump when the measurement method changes; part of the config hash
-
-
-# On shared and virtual hosts throughput drifts over seconds (neighbours, steal, frequency):
-# 2 s windows gave run-to-run p50 CVs of 5-30 % on this project's 2-core VM, 5 s windows ~2 %.
-# The median of a 5 s window ignores slow bursts shorter than half of it.
-DEFAULT_MIN_SECONDS = 5.0
-
-
-class BenchConfig(BaseModel):
-    """How long and how often to measure."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    warmup: int = Field(10, ge=0, description="untimed iterations first")
-    min_iters: int = Field(30, ge=1, description="at least this many timed iterations")
-    min_seconds: float = Field(DEFAULT_MIN_SECONDS, ge=0, description="and at least this much timed wall time")
-    isolate: bool = Field(True, description="one child process per cell (needed for peak RSS)")
-    timeout_s: float = Field(900.0, gt=0, description="a child process is killed after this long")
-
-
-class BenchSpec(BaseModel):
-    """What to measure: one source on one runtime at one batch size and thread count."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source: Annotated[ModelSource | ArtifactSource, Field(discriminator="kind")]
-    runtime: str
-    batch: int = Field(1, ge=1)
-    threads: int = Field(1, ge=1)
-    model: str = Field(description="label: the registry name, or a file's name")
-    variant: str = "fp32"
 
 
 class BenchResult(BaseModel):
@@ -175,8 +143,6 @@ def bench_many(specs: list[BenchSpec], config: BenchConfig | None = None,
     Raises:
         the errors of :func:`bench`, before anything runs where they can be known early.
     """
-    from edgekit.bench import _child
-
     config = config or BenchConfig()
     for spec in specs:
         _child.check_runnable(get_runner(spec.runtime), spec)
@@ -233,8 +199,6 @@ def bench_onnx(
 def model_spec(name: str, runtime: str, batch: int, threads: int | None = None, *, weights: str = "none",
                input_px: int | None = None) -> BenchSpec:  # fmt: skip
     """The spec for a registry model: built in-process by torch, else its cached fp32 ONNX export."""
-    from edgekit.bench._artifacts import fp32_onnx
-
     runner = get_runner(runtime)
     source: ModelSource | ArtifactSource
     if runner.builds_models:

@@ -20,6 +20,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from edgekit._registry import PluginWarning
 from edgekit.errors import EdgekitError, EdgekitWarning, summarize_exception, summarize_message
 from edgekit.paths import HOME_ENV, edgekit_home
 
@@ -152,6 +153,25 @@ def _warnings_as_lines() -> Iterator[None]:
         warnings.showwarning = show
         warnings.simplefilter("always", EdgekitWarning)  # every skipped file is named, not only the first
         yield
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:  # fmt: skip
+    if issubclass(category, PluginWarning):
+        print(f"warning: {message}", file=sys.stderr)  # noqa: T201 (one line, as errors are)
+        return
+    _previous_showwarning(message, category, filename, lineno, file, line)
+
+
+_previous_showwarning = warnings.showwarning
+
+
+def report_plugin_warnings() -> None:
+    """Print each plug-in that failed to load as one ``warning:`` line on stderr (others unchanged)."""
+    global _previous_showwarning
+    if warnings.showwarning is not _show_warning:
+        _previous_showwarning = warnings.showwarning
+        warnings.showwarning = _show_warning
 
 
 def to_jsonable(value: Any) -> Any:

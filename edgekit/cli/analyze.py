@@ -18,8 +18,7 @@ _TOP_OPS = 6  # op histogram entries shown in the table
 def analyze_target(target: str, input_px: int | None) -> GraphAnalysis:
     """Analyse a registry model name, or an ONNX file when ``target`` is a path."""
     if target.endswith(".onnx") or Path(target).exists():
-        shapes = {"input": (1, 3, input_px, input_px)} if input_px else None
-        return analyze_onnx(Path(target), input_shapes=shapes)
+        return analyze_onnx(Path(target), input_px=input_px)
     return analyze_model(target, input_px)
 
 
@@ -54,7 +53,8 @@ def _summary_table(results: list[GraphAnalysis]) -> Table:
 def _print_details(r: GraphAnalysis) -> None:
     ops = sorted(r.op_histogram.items(), key=lambda kv: -kv[1])[:_TOP_OPS]
     dtypes = ", ".join(f"{k} {format_bytes(v)}" for k, v in r.weight_bytes_by_dtype.items())
-    inputs = ", ".join(f"{i.name} {i.dtype}{i.shape}" for i in r.inputs)
+    analysed = {i.name: i.shape for i in r.analysed_inputs}
+    inputs = ", ".join(f"{i.name} {i.dtype}{i.shape}{_analysed_at(i.shape, analysed.get(i.name))}" for i in r.inputs)
     console.print(f"[bold]{Path(r.source).name}[/bold]  input {inputs}; weights by dtype: {dtypes}")
     console.print(f"  ops: {', '.join(f'{op}×{n}' for op, n in ops)}; peak at {r.peak_activation_node}")
     if r.preprocessing:
@@ -62,3 +62,8 @@ def _print_details(r: GraphAnalysis) -> None:
         console.print(
             f"  preprocess: resize {p.resize_px} → crop {p.crop_px} ({p.interpolation}), mean {p.mean}, std {p.std}"
         )
+
+
+def _analysed_at(shape: list[int | str], analysed: list[int | str] | None) -> str:
+    """`` (analysed at [1, 3, 160, 160])`` when a symbolic height/width was given a size."""
+    return f" (analysed at {analysed})" if analysed and analysed[1:] != shape[1:] else ""

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from edgekit.bench.run import DEFAULT_MIN_SECONDS
+from edgekit.bench import BenchConfig, BenchResult, fingerprint
+from edgekit.bench._spec import DEFAULT_MIN_SECONDS
+from edgekit.bench.host import tool_versions
 from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
+from edgekit.compare.cached import bench_cached
+from edgekit.compare.plan import BenchPlan, parse_batches, plan, resolve_runtimes
 from edgekit.errors import BadInputError
-
-if TYPE_CHECKING:
-    from edgekit.bench import BenchConfig, BenchResult
-    from edgekit.bench.plan import BenchPlan
-    from edgekit.metrics import Metric
+from edgekit.evaluate import evaluate_model
+from edgekit.metrics import Metric
+from edgekit.models import get_model_info
+from edgekit.vocab import bad_input
 
 DEVICES = ("cpu", "cuda")
 
@@ -91,9 +94,6 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime)."""
-    from edgekit.bench.cached import bench_cached
-    from edgekit.bench.plan import parse_batches, plan, resolve_runtimes
-
     batches = parse_batches(batch)
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]
     the_plan = plan(targets, runtimes, batches, threads, weights=weights, input_px=input_size)
@@ -125,11 +125,6 @@ def bench(
 def top1_figures(the_plan: BenchPlan, data: Path | None, weights: str, limit: int | None,
                  per_class: int | None, threads: int | None) -> dict[str, list[Metric]]:  # fmt: skip
     """Top-1 per registry model: measured over ``data`` when given, else the published figure."""
-    from edgekit.bench import fingerprint
-    from edgekit.bench.host import tool_versions
-    from edgekit.evaluate import evaluate_model
-    from edgekit.models import get_model_info
-
     models = sorted({s.model for s in the_plan.specs if s.variant == "fp32"})
     if data is None:
         return {m: [get_model_info(m).top1] for m in models}
@@ -142,13 +137,10 @@ def bench_config(warmup: int, min_iters: int, min_seconds: float) -> BenchConfig
     """Build the protocol settings, turning a bad value into one clear line."""
     from pydantic import ValidationError
 
-    from edgekit.bench import BenchConfig
-
     try:
         return BenchConfig(warmup=warmup, min_iters=min_iters, min_seconds=min_seconds)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise BadInputError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+        raise bad_input(exc, limit=1, options=True) from None
 
 
 def _label(result: BenchResult) -> str:

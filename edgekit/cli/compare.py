@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from edgekit.bench import BenchConfig
+from edgekit.bench.host import usable_cores
 from edgekit.cli._common import console, guarded, print_json, split_csv
 from edgekit.cli.bench import LazyProgress, bench_config, check_device
+from edgekit.compare import CompareConfig, Comparison
+from edgekit.compare import compare as run_compare
+from edgekit.compare.plan import parse_batches, resolve_runtimes
 from edgekit.errors import BadInputError
-
-if TYPE_CHECKING:
-    from edgekit.bench import BenchConfig
-    from edgekit.bench.compare import CompareConfig, Comparison
+from edgekit.report import cell_text, used_columns, write_report
+from edgekit.vocab import bad_input
 
 DEFAULT_OUT = Path("edgekit-report")
 
@@ -52,9 +55,6 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report."""
-    from edgekit.bench.compare import compare as run_compare
-    from edgekit.report import write_report
-
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
                              bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
     with LazyProgress("compare") as progress:
@@ -73,10 +73,6 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
                     targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
 
-    from edgekit.bench.compare import CompareConfig
-    from edgekit.bench.host import usable_cores
-    from edgekit.bench.plan import parse_batches, resolve_runtimes
-
     large = parse_batches(str(batch))[0]
     if large < 2:
         raise BadInputError(f"--batch is the larger batch of the table and must be at least 2, got {batch}")
@@ -90,16 +86,12 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
             per_class=per_class, bench=bench, fresh=fresh, targets=targets,
         )  # fmt: skip
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "compare"
-        raise BadInputError(f"{where}: {first['msg']}") from None
+        raise bad_input(exc, limit=1, options=True, empty="compare") from None
 
 
 def _print_table(result: Comparison) -> None:
     from rich.markup import escape
     from rich.text import Text
-
-    from edgekit.report import cell_text, used_columns
 
     cols = used_columns(result)
     table = Table(title=escape("edgekit compare — [m] measured, [p] published, [c] computed"))

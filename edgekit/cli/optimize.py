@@ -8,8 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from edgekit import optimize as library  # looked up at call time: tests stand in a tiny model
+from edgekit.chain import ExportOptions
 from edgekit.cli._common import console, guarded, print_json
 from edgekit.errors import BadInputError
+from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
+from edgekit.recipes import get_recipe, list_recipes
 
 
 @guarded
@@ -33,16 +37,12 @@ def optimize(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Export, transform and verify a model by a recipe; writes the artifact and its manifest atomically."""
-    from edgekit.optimize import ExportOptions
-    from edgekit.optimize import optimize as run_optimize
-    from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
-
     export = None
     if opset is not None and not MIN_EXPORT_OPSET <= opset <= MAX_EXPORT_OPSET:
         raise BadInputError(f"--opset {opset} is outside {MIN_EXPORT_OPSET}..{MAX_EXPORT_OPSET} (torch's exporter)")
     if opset is not None or static_batch:
         export = ExportOptions(**({"opset": opset} if opset is not None else {}), dynamic_batch=not static_batch)
-    result = run_optimize(model, recipe, weights, calib, out, calib_count=calib_count, export=export,
+    result = library.optimize(model, recipe, weights, calib, out, calib_count=calib_count, export=export,
                           verify=not no_verify)  # fmt: skip
     if as_json:
         print_json(result)
@@ -58,8 +58,6 @@ def recipes(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """List the recipes `edgekit optimize --recipe` accepts, with their chains of passes."""
-    from edgekit.recipes import get_recipe, list_recipes
-
     found = [get_recipe(name) for name in list_recipes(pattern)]
     if as_json:
         print_json([{**r.model_dump(mode="json"), "output_kind": r.output_kind} for r in found])

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
 
 from edgekit.cli._common import console, fmt_num, guarded, print_json
 from edgekit.errors import BadInputError
-
-if TYPE_CHECKING:
-    from edgekit.metrics import Metric
-    from edgekit.predict import Coordinates, Prediction
+from edgekit.metrics import Metric
+from edgekit.predict import Coordinates, Prediction, predict_table
+from edgekit.predict import predict as run_predict
+from edgekit.profiles import get_profile
+from edgekit.targets import get_target
+from edgekit.vocab import bad_input
 
 
 def default_runtime(profile_id: str, unit: str, precision: str) -> str:
@@ -22,9 +24,6 @@ def default_runtime(profile_id: str, unit: str, precision: str) -> str:
     Raises:
         BadInputError: none of the profile's targets does.
     """
-    from edgekit.profiles import get_profile
-    from edgekit.targets import get_target
-
     profile = get_profile(profile_id)
     for target_id in profile.targets:
         target = get_target(target_id)
@@ -38,14 +37,12 @@ def _coordinates(model: str, profile: str, runtime: str | None, unit: str, preci
                  cores: str | None, input_size: int | None) -> Coordinates:  # fmt: skip
     from pydantic import ValidationError
 
-    from edgekit.predict import Coordinates
-
     runtime = runtime or default_runtime(profile, unit, precision)
     try:
         return Coordinates(device_id=profile, model=model, runtime=runtime, unit=unit, precision=precision,
                            threads=threads, cores=cores, input_size=input_size)  # fmt: skip
     except ValidationError as exc:
-        raise BadInputError(exc.errors()[0]["msg"]) from None
+        raise bad_input(exc, limit=1, locations=False) from None
 
 
 @guarded
@@ -72,9 +69,6 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Predict latency (with interval), FPS, peak RAM and energy; the same coordinates as the published table."""
-    from edgekit.predict import predict as run_predict
-    from edgekit.predict import predict_table
-
     if table is not None:
         if model or profile:
             raise BadInputError("--table predicts the file's rows; do not also give MODEL or --profile")

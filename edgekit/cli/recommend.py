@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from edgekit.cli._common import console, fmt_num, guarded, print_json, split_csv
+from edgekit.metrics import Metric
+from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
+from edgekit.recommend import recommend as run
 from edgekit.units import parse_bytes, parse_fps, parse_power
-
-if TYPE_CHECKING:
-    from edgekit.metrics import Metric
-    from edgekit.recommend import Candidate, Recommendation
 
 _SHOWN = 15  # feasible candidates listed in the ranked table
 
@@ -51,9 +50,6 @@ def recommend(
 
     Exit status: 0 when something fits, 1 when nothing does (closest misses listed), 2 for bad input.
     """
-    from edgekit.recommend import Constraints, export_candidates
-    from edgekit.recommend import recommend as run
-
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)

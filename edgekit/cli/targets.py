@@ -9,10 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from edgekit._registry import filter_names
 from edgekit.cli._common import console, guarded, print_json, split_csv
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
-from edgekit.targets._verifier import why_not_verifiable
+from edgekit.targets._converter import why_not_verifiable
+from edgekit.targets.export import export_for_target
 
 
 def _row(spec: TargetSpec) -> dict[str, Any]:
@@ -37,8 +39,6 @@ def targets(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (full specs)")] = False,
 ) -> None:
     """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here."""
-    from edgekit._names import filter_names
-
     specs = load_targets()
     chosen = [specs[name] for name in filter_names(specs, pattern)]
     if as_json:
@@ -92,8 +92,6 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off."""
-    from edgekit.targets.export import export_for_target
-
     result = export_for_target(model, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
                                samples=samples, verify=not no_verify, threads=threads,
                                parameters=_parameters(param), precision=precision)  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgekit._names import filter_names, require_known
+from edgekit._registry import filter_names, require_known
 from edgekit.fileio import write_json_atomic
 from edgekit.metrics import Metric, published
 from edgekit.paths import cache_dir
@@ -37,6 +37,17 @@ class Preprocessing(BaseModel):
     layout: str = "NCHW"
     color: str = "RGB"
     value_range: str = Field("0-1", description="pixels scaled to [0, 1] before mean/std")
+
+    def at_size(self, px: int) -> Preprocessing:
+        """The same transform for a ``px``-pixel network input.
+
+        The crop becomes ``px`` and the resize keeps the weights' own resize/crop ratio
+        (torchvision's convention is 256/224; mobilenet_v2's V2 weights use 232/224), so
+        ``at_size(160)`` of resize 232 / crop 224 is resize 166 / crop 160.
+        """
+        if px == self.crop_px:
+            return self
+        return self.model_copy(update={"crop_px": px, "resize_px": round(px * self.resize_px / self.crop_px)})
 
 
 class ModelInfo(BaseModel):

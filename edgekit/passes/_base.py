@@ -1,8 +1,9 @@
 """What every pass shares: the artifact it transforms, its typed config, its report, its registry.
 
 A pass is a small class: a pydantic ``Config`` (``extra="forbid"``), declared ``capabilities``
-and a pure ``_apply(artifact, config) -> PassResult``. Subclasses register themselves by
-``name`` when they are defined; a second pass with the same name raises.
+and a pure ``_apply(artifact, config) -> PassResult``. Subclasses register themselves in
+:data:`PASSES` by ``name`` when they are defined; a second pass with the same name raises.
+Passes of other distributions load from the ``edgekit.passes`` entry-point group.
 
 Example:
     >>> class Identity(Pass):
@@ -15,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -24,13 +24,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edgekit._names import filter_names
-from edgekit.errors import BadInputError, UnknownNameError
+from edgekit._registry import Registry
+from edgekit.errors import BadInputError
 from edgekit.metrics import Metric, computed
 from edgekit.models import Preprocessing
+from edgekit.vocab import PassPrecision, bad_input
 
 ArtifactKind = Literal["torch", "onnx"]
-Precision = Literal["fp32", "fp16", "int8", "mixed"]
 # How the verifier compares a pass's output with its input (tolerances in edgekit.verify).
 ParityKind = Literal["fp32", "fp16", "int8", "lossy"]
 
@@ -66,7 +66,7 @@ class Capabilities(BaseModel):
 
     input_kind: ArtifactKind
     output_kind: ArtifactKind
-    precision: Precision = Field(description="numeric precision of the weights it produces")
+    precision: PassPrecision = Field(description="numeric precision of the weights it produces")
     parity: ParityKind = Field(description="which named tolerance verifies it against its input")
     needs_calibration: bool = False
     dependencies: tuple[str, ...] = Field((), description="Python packages imported by run()")
@@ -106,7 +106,8 @@ class PassResult:
     report: PassReport
 
 
-_REGISTRY: dict[str, type[Pass]] = {}
+# Built-in passes register when edgekit.passes imports their modules; plug-ins through entry points.
+PASSES: Registry[type[Pass]] = Registry("pass", listing="inline", entry_point_group="edgekit.passes")
 
 
 class Pass(ABC):
@@ -121,13 +122,7 @@ class Pass(ABC):
         super().__init_subclass__(**kwargs)
         if inspect.isabstract(cls):
             return
-        existing = _REGISTRY.get(cls.name)
-        if existing is not None:
-            raise ValueError(
-                f"duplicate pass name {cls.name!r}: {cls.__module__}.{cls.__qualname__} "
-                f"and {existing.__module__}.{existing.__qualname__}"
-            )
-        _REGISTRY[cls.name] = cls
+        PASSES.register(cls.name, cls)
 
     def parse_config(self, raw: PassConfig | Mapping[str, Any] | None = None) -> PassConfig:
         """Validate a config (a model, a mapping, or None for the defaults).
@@ -141,8 +136,7 @@ class Pass(ABC):
         try:
             return self.config_class.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-            raise BadInputError(f"invalid config for pass {self.name}: {problems}") from exc
+            raise bad_input(exc, f"invalid config for pass {self.name}", empty="config") from exc
 
     def run(self, artifact: Artifact, config: PassConfig | Mapping[str, Any] | None = None) -> PassResult:
         """Apply the pass to ``artifact``; the input is never modified.
@@ -166,12 +160,12 @@ def method_of(pass_name: str) -> str:
 
 def registered_passes() -> dict[str, type[Pass]]:
     """Every registered pass class by name (a copy)."""
-    return dict(_REGISTRY)
+    return PASSES.items()
 
 
 def list_passes(pattern: str | None = None) -> list[str]:
     """Names of the registered passes, optionally filtered by an fnmatch pattern."""
-    return filter_names(_REGISTRY, pattern)
+    return PASSES.names(pattern)
 
 
 def get_pass(name: str) -> Pass:
@@ -180,8 +174,4 @@ def get_pass(name: str) -> Pass:
     Raises:
         UnknownNameError: no such pass (lists close matches).
     """
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(_REGISTRY))}"
-        raise UnknownNameError(f"unknown pass {name!r}; {hint}")
-    return _REGISTRY[name]()
+    return PASSES.get(name)()

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
+
+from edgekit.analysis import ANALYZER, GraphAnalysis, analyze_onnx
+from edgekit.errors import BadInputError
+from edgekit.onnx_io import torch_to_onnx
+from edgekit.passes._quiet import silenced_fds
 
 if TYPE_CHECKING:
     import torch
 
-# Fixed seed of the example input used for tracing/counting, so reports are reproducible.
+# Fixed seed of the example input used for tracing, so reports are reproducible.
 _EXAMPLE_SEED = 0
-COUNTER_METHOD = "edgekit.passes.conv_linear_macs@1 (forward hooks, batch 1)"
+COUNTER_METHOD = f"{ANALYZER} over the module's ONNX export (batch 1)"
 
 
 def example_input(shape: tuple[int, ...]) -> torch.Tensor:
-    """A seeded random tensor of ``shape`` (batch 1) for tracing and counting."""
+    """A seeded random tensor of ``shape`` (batch 1) for tracing."""
     import torch
 
     generator = torch.Generator().manual_seed(_EXAMPLE_SEED)
@@ -26,36 +33,58 @@ def clone(module: torch.nn.Module) -> torch.nn.Module:
     return copy.deepcopy(module).eval()
 
 
-def macs_by_layer_type(module: torch.nn.Module, shape: tuple[int, ...]) -> dict[str, int]:
-    """Dense multiply-accumulates of one forward pass, split into ``conv`` and ``linear``.
+def graph_costs(module: torch.nn.Module, shape: tuple[int, ...]) -> GraphAnalysis:
+    """The exact ONNX analysis (:mod:`edgekit.analysis`) of ``module`` at ``shape``: its MACs and params.
 
-    Same convention as torchvision's ``_ops`` and :mod:`edgekit.analysis`: only convolutions and
-    matrix products count; a zero weight is still multiplied.
+    The module is exported as :func:`edgekit.analysis.analyze_model` exports registry models
+    (batch norm kept, so ``params`` is the module's parameter count), so a pass reports the
+    same MACs that ``edgekit analyze`` reports for the graph.
+
+    Raises:
+        BadInputError: the module does not export to ONNX, so its MACs cannot be counted.
+    """
+    try:
+        with silenced_fds(), _plain_attention():  # a failing export dumps its graph on fds 1 and 2
+            graph = torch_to_onnx(module, shape, dynamic_batch=False, fold_constants=False)
+    except Exception as exc:  # the exporter raises UnsupportedOperatorError (and others) for some ops
+        lines = str(exc).strip().splitlines()
+        detail = f"{exc.__class__.__name__}: {lines[0] if lines else ''}"
+        raise BadInputError(f"cannot count MACs: the module does not export to ONNX: {detail}") from exc
+    return analyze_onnx(graph, source="torch module")
+
+
+@contextlib.contextmanager
+def _plain_attention() -> Iterator[None]:
+    """Export ``nn.MultiheadAttention`` as its matrix products, not the fused inference kernel.
+
+    Under ``no_grad`` torch runs attention through ``_native_multi_head_attention``, which has
+    no ONNX symbolic; the fast path changes only the kernel, not the products counted.
     """
     import torch
 
-    counts = {"conv": 0, "linear": 0}
-
-    def count(layer: torch.nn.Module, _inputs: object, output: torch.Tensor) -> None:
-        if isinstance(layer, torch.nn.Conv2d):
-            counts["conv"] += output.numel() * layer.weight[0].numel()  # Cin/groups × kh × kw per output
-        else:
-            counts["linear"] += output.numel() * layer.in_features
-
-    layers = [m for m in module.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
-    hooks = [layer.register_forward_hook(count) for layer in layers]
+    enabled = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
     try:
-        with torch.no_grad():
-            module(example_input(shape))
+        yield
     finally:
-        for hook in hooks:
-            hook.remove()
-    return counts
+        torch.backends.mha.set_fastpath_enabled(enabled)
+
+
+def layer_macs(analysis: GraphAnalysis, layers: Iterable[str]) -> int:
+    """MACs of the graph nodes that the modules named ``layers`` (qualified names) produced.
+
+    The TorchScript exporter names every node by the module scopes it ran in (``/fc/Gemm``,
+    ``/blocks/blocks.0/MatMul``), so a node belongs to the module its last scope names. Products a
+    parent computes from a child's weight (``/mha/Gemm`` over ``mha.out_proj.weight``) are the parent's.
+    """
+    wanted = set(layers)
+    return sum(n.macs for n in analysis.nodes if n.name.rpartition("/")[0].rpartition("/")[2] in wanted)
 
 
 def macs_and_params(module: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, int]:
-    """Dense Conv2d/Linear multiply-accumulates of one forward pass, and the parameter count."""
-    return sum(macs_by_layer_type(module, shape).values()), sum(p.numel() for p in module.parameters())
+    """Exact multiply-accumulates of one forward pass and the parameter count, from :func:`graph_costs`."""
+    analysis = graph_costs(module, shape)
+    return analysis.macs, analysis.params
 
 
 def classifier_layers(module: torch.nn.Module, shape: tuple[int, ...]) -> list[torch.nn.Module]:

@@ -7,6 +7,7 @@ import warnings
 import onnx
 from pydantic import Field
 
+from edgekit.analysis._graph import topological_nodes
 from edgekit.passes._base import Artifact, Capabilities, Pass, PassConfig, PassReport, PassResult, method_of
 
 
@@ -53,8 +54,6 @@ class Fp16(Pass):
 def _sort_nodes(model: onnx.ModelProto) -> None:
     """Restore topological node order: the converter appends its input Casts at the end of the list,
     which onnxruntime tolerates but the ONNX spec (and onnx.checker) does not."""
-    from edgekit.analysis._graph import topological_nodes
-
     ordered = []
     for node in topological_nodes(model.graph):
         copy = onnx.NodeProto()

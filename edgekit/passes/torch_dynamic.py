@@ -8,12 +8,18 @@ has no symbolic for ``quantized::linear_dynamic`` (the pass probes this and repo
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from edgekit.analysis import GraphAnalysis
+from edgekit.errors import BadInputError
 from edgekit.passes._base import Artifact, Capabilities, Pass, PassConfig, PassReport, PassResult, method_of
 from edgekit.passes._quiet import silenced_fds
-from edgekit.passes._torch_util import COUNTER_METHOD, clone, macs_by_layer_type
+from edgekit.passes._torch_util import COUNTER_METHOD, clone, graph_costs, layer_macs
+
+if TYPE_CHECKING:
+    import torch
 
 
 class TorchDynamicConfig(PassConfig):
@@ -36,8 +42,10 @@ class TorchDynamicQuant(Pass):
         import torch
 
         model = clone(artifact.model)
-        macs = macs_by_layer_type(model, artifact.input_shape)
-        total_macs, linear_macs = sum(macs.values()), macs["linear"]
+        try:
+            costs = graph_costs(model, artifact.input_shape)  # of the float module: the int8 one has no ONNX
+        except BadInputError as exc:
+            costs, uncounted = None, str(exc)
         convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())
         linears = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
         with warnings.catch_warnings():
@@ -47,15 +55,26 @@ class TorchDynamicQuant(Pass):
         method = method_of(self.name)
         report.add("linear_layers_int8", linears, "count", method)
         report.add("conv_layers_float", convs, "count", method)
-        report.add("int8_macs_share_pct", 100.0 * linear_macs / total_macs if total_macs else 0.0, "%", COUNTER_METHOD)
-        share = report.metric("int8_macs_share_pct").value
+        if costs is None:
+            share_text = f"share of MACs not counted: {uncounted}"
+        else:
+            report.add("int8_macs_share_pct", _int8_macs_share_pct(costs, quantized), "%", COUNTER_METHOD)
+            share_text = f"{report.metric('int8_macs_share_pct').value:.1f}% of MACs"
         report.notes.append(
-            f"{linears} Linear layers int8 ({torch.backends.quantized.engine} engine), {share:.1f}% of MACs; "
+            f"{linears} Linear layers int8 ({torch.backends.quantized.engine} engine), {share_text}; "
             f"{convs} Conv layers stay float"
         )
         if config.probe_onnx_export:
             report.notes.append(_probe_export(quantized, artifact.input_shape))
         return PassResult(artifact=artifact.with_model(quantized), report=report)
+
+
+def _int8_macs_share_pct(costs: GraphAnalysis, quantized: torch.nn.Module) -> float:
+    """Share of the float graph's MACs in the layers ``quantize_dynamic`` made int8."""
+    import torch
+
+    int8_layers = [name for name, m in quantized.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    return 100.0 * layer_macs(costs, int8_layers) / costs.macs if costs.macs else 0.0
 
 
 def _probe_export(model: object, shape: tuple[int, ...]) -> str:

@@ -14,9 +14,9 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edgekit.errors import BadInputError
+from edgekit.vocab import ComputeUnit, bad_input
 
 PredictPrecision = Literal["fp32", "fp16", "int8", "w8a16", "mixed"]
-Unit = Literal["cpu", "gpu", "npu", "tpu", "dsp"]
 COORDINATE_COLUMNS = ("device_id", "model", "runtime", "unit", "cores", "precision", "threads", "batch", "input_size")
 # Peak-throughput class and bytes per weight / activation element of each precision.
 PEAK_CLASS: dict[str, Literal["fp32", "fp16", "int8"]] = {
@@ -34,7 +34,7 @@ class Coordinates(BaseModel):
     device_id: str
     model: str
     runtime: str = Field(description="runtime key of the published table, e.g. ncnn, onnxruntime, tensorrt")
-    unit: Unit = "cpu"
+    unit: ComputeUnit = "cpu"
     cores: Literal["all", "big", "little"] | None = Field(None, description="CPU only; None = all")
     precision: PredictPrecision = "fp32"
     threads: int | None = Field(None, ge=1, description="CPU threads; None = runtime default (all selected cores)")
@@ -74,9 +74,7 @@ def coordinates_from_row(row: dict[str, str], where: str) -> Coordinates:
     try:
         return Coordinates.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "row"
-        raise BadInputError(f"{where}: {field}: {err['msg']}") from None
+        raise bad_input(exc, where, limit=1, empty="row") from None
 
 
 def _latency(text: str | None, where: str) -> float | None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from edgekit.analysis import ANALYZER, GraphAnalysis, NodeCost, analyze_model
 from edgekit.fileio import write_json_atomic
+from edgekit.models import get_model_info
 from edgekit.paths import cache_dir
 
 FEATURES_VERSION = 2  # bump when the node classification below changes
@@ -170,8 +171,6 @@ def model_features(model: str, input_px: int | None = None) -> ModelFeatures:
     Raises:
         UnknownNameError: not a registry model.
     """
-    from edgekit.models import get_model_info
-
     px = input_px or get_model_info(model).preprocessing.crop_px
     key = f"{model}-{px}px-tv{version('torchvision')}-{ANALYZER.replace('@', '')}-f{FEATURES_VERSION}.json"
     cached = cache_dir("predict-features") / key

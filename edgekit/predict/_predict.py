@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgekit.errors import BadInputError, UnknownNameError
+from edgekit._registry import require_known
+from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
+from edgekit.models import get_model_info
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
@@ -17,6 +18,7 @@ from edgekit.predict._latency import LatencyEstimate, estimate_latency
 from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory
 from edgekit.predict._params import PARAMS_VERSION, PREDICTOR_NAME, LatencyParams, load_params
 from edgekit.profiles import DeviceProfile, get_profile
+from edgekit.targets import get_target, load_targets
 
 
 class Prediction(BaseModel):
@@ -64,19 +66,11 @@ def predictor_id(params: LatencyParams) -> str:
 def known_runtimes(params: LatencyParams) -> set[str]:
     """Runtimes with calibration rows plus those of the shipped targets."""
     runtimes = {key.split("/")[0] for key in params.precision_factors}
-    try:
-        from edgekit.targets import load_targets
-
-        runtimes |= {t.runtime for t in load_targets().values()}
-    except ImportError:  # targets are optional for prediction of published coordinates
-        pass
-    return runtimes
+    return runtimes | {t.runtime for t in load_targets().values()}
 
 
 def target_for(runtime: str, unit: str, target_id: str | None = None) -> Any:
     """The target that runs ``runtime`` on ``unit`` (the named one if given), or None."""
-    from edgekit.targets import get_target, load_targets
-
     if target_id:
         return get_target(target_id)
     matches = [t for t in load_targets().values() if t.runtime == runtime and unit in t.compute_units]
@@ -132,16 +126,12 @@ def _energy(profile: DeviceProfile, mode: str, latency: Metric, predictor: str, 
 
 
 def require_among(name: str, known: list[str], what: str) -> str:
-    """Return ``name`` if known, else raise listing close matches (or all, when few).
+    """Return ``name`` if known, else raise listing close matches (or all, when none is close).
 
     Raises:
         UnknownNameError: ``name`` is not among ``known``.
     """
-    if name in known:
-        return name
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
-    raise UnknownNameError(f"unknown {what} {name!r}; {hint}")
+    return require_known(name, sorted(known), what, listing="inline")
 
 
 def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfile:
@@ -150,8 +140,6 @@ def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfi
     Raises:
         UnknownNameError: unknown device, model or runtime (with close matches).
     """
-    from edgekit.models import get_model_info
-
     profile = get_profile(coords.device_id)
     get_model_info(coords.model)
     require_among(coords.runtime, sorted(known_runtimes(params)), "runtime")

@@ -10,7 +10,6 @@ from edgekit.profiles._load import (
     write_json_schema,
 )
 from edgekit.profiles._schema import (
-    PRECISIONS,
     SCHEMA_VERSION,
     Accelerator,
     CoreSelection,
@@ -19,10 +18,9 @@ from edgekit.profiles._schema import (
     DeviceProfile,
     Memory,
     PowerMode,
-    Precision,
     Sourced,
-    UnitKind,
 )
+from edgekit.vocab import PRECISIONS, Precision
 
 __all__ = [
     "PRECISIONS",
@@ -36,7 +34,6 @@ __all__ = [
     "PowerMode",
     "Precision",
     "Sourced",
-    "UnitKind",
     "get_profile",
     "list_profiles",
     "load_profile_file",

@@ -16,6 +16,8 @@ from typing import Any
 
 import psutil
 
+from edgekit.targets._converter import timed_targets
+
 _MB = 2**20
 # FP32 FLOP per cycle per core by widest vector extension, counting two FMA pipes (Zen 2+/Skylake+).
 _FLOPS_PER_CYCLE_BY_FLAG = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
@@ -125,7 +127,7 @@ def measure_host_profile(storage_path: Path) -> dict[str, Any]:
             "clock_scale": {"value": 1.0, "kind": "derived", "source": "reference mode"},
         }],  # fmt: skip
         "default_power_mode": "default",
-        "targets": ["onnxruntime-cpu", "openvino-cpu", "ncnn"],
+        "targets": list(timed_targets()),  # what the runtimes convert and time on this CPU
         "notes": [f"All figures {stamp}; the machine is shared, so rates are noisy lower bounds.",
                   "Power draw is not measurable from inside this VM: energy is not predicted for host."],
     }  # fmt: skip

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from edgekit._datafile import data_file_mtime_ns, load_data_file
-from edgekit._names import filter_names, require_known
-from edgekit.errors import BadInputError
-from edgekit.paths import bundled_data_dir, edgekit_home
+from edgekit._datafile import SCHEMA_FILE, DataFolder
 from edgekit.profiles._schema import DeviceProfile
 
-SCHEMA_FILE = "schema.json"
-_cache: dict[tuple[str, ...], dict[str, DeviceProfile]] = {}
+PROFILES = DataFolder("profile", DeviceProfile, {"$id": "https://github.com/edgekit/edgekit/profiles/schema.json",
+                                                 "title": "edgekit device profile"})  # fmt: skip
+__all__ = ["PROFILES", "SCHEMA_FILE", "get_profile", "list_profiles", "load_profile_file", "load_profiles",
+           "profile_dirs", "profile_json_schema", "write_json_schema"]  # fmt: skip
 
 
 def profile_dirs() -> list[Path]:
-    """Folders searched, bundled first; the user folder is optional."""
-    return [bundled_data_dir("profiles"), edgekit_home() / "profiles"]
+    """Folders searched: the bundled one, then ``$EDGEKIT_HOME/profiles`` if it exists."""
+    return PROFILES.folders()
 
 
 def load_profile_file(path: Path) -> DeviceProfile:
@@ -26,33 +24,21 @@ def load_profile_file(path: Path) -> DeviceProfile:
     Raises:
         BadInputError: unreadable YAML, a schema violation (first one named), or an id/file-name mismatch.
     """
-    return load_data_file(path, DeviceProfile, "profile")
+    return PROFILES.load_file(path)
 
 
 def load_profiles() -> dict[str, DeviceProfile]:
-    """Every profile by id (cached per set of files).
+    """Every profile by id (cached until a file changes).
 
     Raises:
         BadInputError: a file is invalid, or two files declare the same id.
     """
-    files = sorted(p for d in profile_dirs() if d.is_dir() for p in d.glob("*.yaml"))
-    key = tuple(f"{p}:{data_file_mtime_ns(p, 'profile')}" for p in files)
-    if key not in _cache:
-        profiles: dict[str, DeviceProfile] = {}
-        origin: dict[str, Path] = {}
-        for path in files:
-            profile = load_profile_file(path)
-            if profile.id in profiles:
-                raise BadInputError(f"duplicate profile id {profile.id!r}: {origin[profile.id]} and {path}")
-            profiles[profile.id], origin[profile.id] = profile, path
-        _cache.clear()
-        _cache[key] = profiles
-    return _cache[key]
+    return PROFILES.load()
 
 
 def list_profiles(pattern: str | None = None) -> list[str]:
     """Profile ids, optionally filtered by an fnmatch pattern."""
-    return filter_names(load_profiles(), pattern)
+    return PROFILES.names(pattern)
 
 
 def get_profile(profile_id: str) -> DeviceProfile:
@@ -61,20 +47,14 @@ def get_profile(profile_id: str) -> DeviceProfile:
     Raises:
         UnknownNameError: no such profile (lists close matches).
     """
-    profiles = load_profiles()
-    return profiles[require_known(profile_id, profiles, "profile")]
+    return PROFILES.get(profile_id)
 
 
 def profile_json_schema() -> dict:
     """The JSON Schema of a profile file, for editors and ``profiles/schema.json``."""
-    schema = DeviceProfile.model_json_schema()
-    schema["$id"] = "https://github.com/edgekit/edgekit/profiles/schema.json"
-    schema["title"] = "edgekit device profile"
-    return schema
+    return PROFILES.json_schema()
 
 
 def write_json_schema(path: Path | None = None) -> Path:
-    """Regenerate ``profiles/schema.json`` from the pydantic model."""
-    target = path or bundled_data_dir("profiles") / SCHEMA_FILE
-    target.write_text(json.dumps(profile_json_schema(), indent=2, sort_keys=True) + "\n")
-    return target
+    """Regenerate ``profiles/schema.json`` from the pydantic model (atomically)."""
+    return PROFILES.write_schema(path)

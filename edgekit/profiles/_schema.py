@@ -11,22 +11,17 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from edgekit.vocab import ComputeUnit, Precision, StrictModel
 
 SCHEMA_VERSION = 1
 SourceKind = Literal["published", "measured", "derived", "estimated"]
-Precision = Literal["fp32", "fp16", "int8"]
-UnitKind = Literal["cpu", "gpu", "npu", "tpu", "dsp"]
 CoreSelection = Literal["all", "big", "little"]
 FormFactor = Literal["sbc", "som", "phone", "mcu", "usb-accelerator", "devkit", "host"]
-PRECISIONS: tuple[Precision, ...] = ("fp32", "fp16", "int8")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Sourced(_Strict):
+class Sourced(StrictModel):
     """A number and where it came from. Every figure of a device is a finite, positive quantity."""
 
     value: float = Field(description="finite and > 0; each field also has an upper bound",
@@ -77,21 +72,21 @@ Watts = Annotated[Sourced, _at_most(1e4, "W")]
 ClockScale = Annotated[Sourced, _at_most(16.0, "x the reference mode")]
 
 
-class L2Cache(_Strict):
+class L2Cache(StrictModel):
     """How a cluster's L2 is organised: threads that share one L2 compete for it and scale worse."""
 
     shared: bool = Field(description="one L2 shared by the cluster's cores (or by pairs/modules of them)")
     source: str = Field(min_length=3, description="where the cache organisation is documented")
 
 
-class L3Cluster(_Strict):
+class L3Cluster(StrictModel):
     """Cores that share one L3: threads on different L3 clusters exchange data through the system cache or DRAM."""
 
     cores: int = Field(ge=1, le=1024, description="cores per L3 cluster (e.g. 4 on Jetson Orin: 12 cores = 3 clusters)")
     source: str = Field(min_length=3, description="where the cache organisation is documented")
 
 
-class CpuCluster(_Strict):
+class CpuCluster(StrictModel):
     """A group of identical cores (a big.LITTLE cluster, or all cores of a homogeneous CPU)."""
 
     name: str = Field(description="e.g. prime, big, little")
@@ -110,7 +105,7 @@ class CpuCluster(_Strict):
         return self.max_ghz.value * (per_cycle or self.fp32_flops_per_cycle).value
 
 
-class Cpu(_Strict):
+class Cpu(StrictModel):
     """The application processor."""
 
     isa: str = Field(description="e.g. armv8.2-a, x86-64-v3, xtensa-lx7")
@@ -139,7 +134,7 @@ class Cpu(_Strict):
         return max(c.max_ghz.value for c in self.selected(cores))
 
 
-class Accelerator(_Strict):
+class Accelerator(StrictModel):
     """A GPU, NPU, TPU or DSP and its peak throughput per precision (None = not published)."""
 
     kind: Literal["gpu", "npu", "tpu", "dsp"]
@@ -157,7 +152,7 @@ class Accelerator(_Strict):
         return {"fp32": self.peak_gflops_fp32, "fp16": self.peak_gflops_fp16, "int8": self.peak_gops_int8}[precision]
 
 
-class Memory(_Strict):
+class Memory(StrictModel):
     """RAM, storage and bandwidth."""
 
     ram_total_mb: MegabytesRam
@@ -173,7 +168,7 @@ class Memory(_Strict):
         return self
 
 
-class PowerMode(_Strict):
+class PowerMode(StrictModel):
     """A power mode: its draw under load and its clock relative to the reference mode."""
 
     name: str
@@ -181,7 +176,7 @@ class PowerMode(_Strict):
     clock_scale: ClockScale = Field(description="throughput relative to the mode the calibration data assumes")
 
 
-class DeviceProfile(_Strict):
+class DeviceProfile(StrictModel):
     """One device. The file name must be ``<id>.yaml``."""
 
     schema_version: Literal[1]
@@ -212,7 +207,7 @@ class DeviceProfile(_Strict):
         return self
 
     @property
-    def units(self) -> list[UnitKind]:
+    def units(self) -> list[ComputeUnit]:
         """Compute units present: ``cpu`` plus each accelerator kind."""
         return ["cpu", *[a.kind for a in self.accelerators]]
 

@@ -18,7 +18,7 @@ from edgekit.targets._schema import (
     RuntimeOverhead,
     TargetSpec,
     Toolchain,
-    Verification,
+    VerificationSpec,
 )
 
 # The pre-flight function is ``edgekit.targets.preflight.preflight`` (the submodule owns the name).
@@ -44,7 +44,7 @@ __all__ = [
     "RuntimeOverhead",
     "TargetSpec",
     "Toolchain",
-    "Verification",
+    "VerificationSpec",
     "export_for_target",
     "get_target",
     "list_targets",

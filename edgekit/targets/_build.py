@@ -1,6 +1,6 @@
-"""Build the ONNX a target wants: from a registry model through ``edgekit.optimize``, or from a file.
+"""Build the ONNX a target wants: from a registry model through the recipe engine (``edgekit.chain``), or a file.
 
-For a registry model the recipe's passes run through :func:`edgekit.optimize.run_chain` with
+For a registry model the recipe's passes run through :func:`edgekit.chain.run_chain` with
 the target's opset, static/dynamic batch and int8 format: its float steps give the fp32 parent
 every parity figure is measured against, its fp16/int8 steps the artifact. Targets that
 quantize by themselves get the fp32 parent plus calibration files instead of a QDQ file.
@@ -19,9 +19,14 @@ from typing import Any
 import onnx
 
 from edgekit.analysis import PREPROCESSING_KEY
+from edgekit.chain import Chain, ExportOptions, Overrides, SourceModel, probe_inputs, run_chain
 from edgekit.errors import BadInputError, VerificationError
-from edgekit.models import Preprocessing
+from edgekit.manifest import artifact_metadata, labels_record, stamp_onnx
+from edgekit.models import Preprocessing, build_model, get_model_info, parse_weights
+from edgekit.models._registry import categories
 from edgekit.onnx_io import external_tensors, load_onnx, save_onnx
+from edgekit.passes import Artifact, QuantOptions, get_pass
+from edgekit.recipes import Recipe, RecipeStep, get_recipe
 from edgekit.targets._schema import TargetSpec
 from edgekit.targets.preflight import detect_precision, require_structure
 
@@ -60,9 +65,6 @@ def recipe_precision(recipe: str) -> str:
         UnknownNameError: unknown recipe.
         BadInputError: the recipe makes a torch-only artifact (targets take ONNX).
     """
-    from edgekit.passes import get_pass
-    from edgekit.recipes import get_recipe
-
     plan = get_recipe(recipe)
     if plan.output_kind != "onnx":
         raise BadInputError(f"recipe {recipe} produces a torch-only artifact; targets take ONNX recipes")
@@ -93,9 +95,6 @@ class _RegistryBuild:
 
     def __init__(self, model: str, recipe: str, spec: TargetSpec, precision: str, work: Path, weights: str,
                  calib_dir: Path | None, verify: bool) -> None:  # fmt: skip
-        from edgekit.optimize import ExportOptions, Overrides, probe_inputs
-        from edgekit.recipes import get_recipe
-
         self.model, self.recipe, self.spec, self.precision, self.work = model, recipe, spec, precision, work
         self.plan = get_recipe(recipe)
         self.source = _source_model(model, weights)
@@ -108,17 +107,12 @@ class _RegistryBuild:
         first = next((i for i, s in enumerate(self.plan.steps) if s.pass_name in _QUANTIZING_PASSES), None)
         self.split = len(self.plan.steps) if first is None else first
 
-    def _chain(self, start, steps: tuple, overrides):  # noqa: ANN001, ANN202 (edgekit.optimize types)
-        from edgekit.optimize import run_chain
-        from edgekit.recipes import Recipe
-
+    def _chain(self, start: Artifact, steps: tuple[RecipeStep, ...], overrides: Overrides) -> Chain:
         plan = Recipe(name=self.plan.name, description="part of the recipe", steps=steps)
         return _checked(run_chain(start, plan, overrides, self.inputs, self.verify), self.model, self.recipe)
 
     def run(self) -> Built:
         """Build the parent, and the quantized artifact when the target takes one."""
-        from edgekit.passes import Artifact
-
         prep = self.source.preprocessing
         root = Artifact(kind="torch", model=self.source.module, input_shape=self.shape, preprocessing=prep)
         self.parent_chain = self._chain(root, self.plan.steps[: self.split], self.overrides)
@@ -131,7 +125,7 @@ class _RegistryBuild:
             return Built(self.parent, self.parent, prep, self.precision, self.lineage)
         return self._quantize(self.plan.steps[self.split :], self.overrides)
 
-    def _quantize(self, steps: tuple, overrides) -> Built:  # noqa: ANN001 (edgekit.optimize.Overrides)
+    def _quantize(self, steps: tuple[RecipeStep, ...], overrides: Overrides) -> Built:
         chain = self._chain(self.parent_chain.final.artifact, steps, overrides)
         lineage = (*self.lineage, *(e.model_dump(mode="json") for e in chain.lineage))
         artifact = _save(chain.final.artifact.model, self.work / "artifact.onnx", self.source, self.recipe,
@@ -142,15 +136,12 @@ class _RegistryBuild:
 
     def requantize(self, config: dict[str, Any]) -> Built:
         """Quantize again with a full static_int8 config (the target guard's next rung)."""
-        from edgekit.optimize import Overrides
-        from edgekit.recipes import RecipeStep
-
         steps = tuple(RecipeStep(pass_name=s.pass_name, config=config) if s.pass_name == "static_int8" else s
                       for s in self.plan.steps[self.split :])  # fmt: skip
         return self._quantize(steps, Overrides(export=self.overrides.export, calib_dir=self.calib_dir))
 
 
-def _checked(chain, model: str, recipe: str):  # noqa: ANN001, ANN202 (edgekit.optimize.Chain, imported lazily)
+def _checked(chain: Chain, model: str, recipe: str) -> Chain:
     if chain.verdict == "failed":
         failed = [e for e in chain.lineage if e.verification is not None and e.verification.status == "failed"]
         detail = "; ".join(f"{e.pass_name}: {e.verification.detail}" for e in failed) or "see lineage"
@@ -159,10 +150,8 @@ def _checked(chain, model: str, recipe: str):  # noqa: ANN001, ANN202 (edgekit.o
     return chain
 
 
-def _save(proto: onnx.ModelProto, path: Path, source, recipe: str,  # noqa: ANN001 (SourceModel, lazily imported)
+def _save(proto: onnx.ModelProto, path: Path, source: SourceModel, recipe: str,
           lineage: list[dict]) -> Path:  # fmt: skip
-    from edgekit.manifest import artifact_metadata, stamp_onnx
-
     steps = [{"pass": e["pass_name"], "config": e["config"]} for e in lineage]
     metadata = artifact_metadata(source.preprocessing, source.labels, steps,
                                  {"model": source.name, "recipe": recipe, "weights": source.weights})  # fmt: skip
@@ -170,12 +159,7 @@ def _save(proto: onnx.ModelProto, path: Path, source, recipe: str,  # noqa: ANN0
     return path
 
 
-def _source_model(model: str, weights: str):  # noqa: ANN202 (SourceModel lives in edgekit.optimize)
-    from edgekit.manifest import labels_record
-    from edgekit.models import build_model, get_model_info, parse_weights
-    from edgekit.models._registry import categories
-    from edgekit.optimize import SourceModel
-
+def _source_model(model: str, weights: str) -> SourceModel:
     info = get_model_info(model)
     policy = parse_weights(weights)
     labels = labels_record(categories(model), info.num_classes, f"torchvision {info.weights_name} categories")
@@ -183,9 +167,7 @@ def _source_model(model: str, weights: str):  # noqa: ANN202 (SourceModel lives 
                        weights=str(policy), accuracy_meaningful=policy.accuracy_meaningful, labels=labels)  # fmt: skip
 
 
-def _quant_options(spec: TargetSpec):  # noqa: ANN202 (QuantOptions is imported lazily)
-    from edgekit.passes import QuantOptions
-
+def _quant_options(spec: TargetSpec) -> QuantOptions | None:
     quant = spec.quantization
     if quant is None or quant.handoff != "qdq-onnx":
         return None

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from edgekit.fidelity import Fidelity
 from edgekit.ort import make_session, run_batches
-from edgekit.targets._verifier import ToolchainVerifier
+from edgekit.targets._converter import ToolchainConverter
 from edgekit.verify.tolerances import Tolerance, tolerance_for
 
 VerificationStatus = Literal["passed", "failed", "skipped"]
@@ -37,8 +37,8 @@ class ParityCheck(BaseModel):
     passed: bool
 
 
-class Verification(BaseModel):
-    """The verdict of converting and running the artifact here."""
+class ParityVerdict(BaseModel):
+    """The verdict of converting and running the artifact here (``verifier``: the runtime that ran it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,7 +68,7 @@ def _check(label: str, reference: str, candidate: str, ref: np.ndarray, cand: np
                        passed=judgement.within)  # fmt: skip
 
 
-def verify_conversion(verifier: ToolchainVerifier, out_dir: Path, files: list[Path], artifact: Path,
+def verify_conversion(converter: ToolchainConverter, out_dir: Path, files: list[Path], artifact: Path,
                       parent: Path | None, precision: str, pixels: np.ndarray) -> list[ParityCheck]:  # fmt: skip
     """Run the converted files and compare them with the fp32 parent (gated).
 
@@ -76,8 +76,8 @@ def verify_conversion(verifier: ToolchainVerifier, out_dir: Path, files: list[Pa
     onnxruntime is the gated reference. For int8 with a parent, the onnxruntime run of the same
     file is reported next to it.
     """
-    candidate = verifier.run(out_dir, files, pixels)
-    name = f"{verifier.spec.id} ({verifier.name})"
+    candidate = converter.run(out_dir, files, pixels)
+    name = f"{converter.spec.id} ({converter.name})"
     tolerance = tolerance_for(precision)  # type: ignore[arg-type]
     same_file = f"the same {precision} file, onnxruntime"
     if parent is None:
@@ -85,7 +85,7 @@ def verify_conversion(verifier: ToolchainVerifier, out_dir: Path, files: list[Pa
                        reference_logits(artifact, pixels), candidate, tolerance, gated=True)]  # fmt: skip
     checks = [_check(f"{precision} artifact on {name} vs fp32 parent", "fp32 parent, onnxruntime", name,
                      reference_logits(parent, pixels), candidate, tolerance, gated=True)]  # fmt: skip
-    if precision == "int8" and verifier.name != "onnxruntime":
+    if precision == "int8" and converter.name != "onnxruntime":
         checks.append(_check(f"int8 artifact on {name} vs {same_file}", same_file, name,
                              reference_logits(artifact, pixels), candidate, tolerance, gated=False))  # fmt: skip
     return checks

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-from edgekit._datafile import data_file_mtime_ns, load_data_file
-from edgekit._names import filter_names, require_known
-from edgekit.errors import BadInputError
-from edgekit.paths import bundled_data_dir, edgekit_home
+from edgekit._datafile import DataFolder
 from edgekit.targets._schema import TargetSpec
+
+TARGETS = DataFolder("target", TargetSpec, {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                            "title": "edgekit target (targets/<id>.yaml)"})  # fmt: skip
 
 
 def target_dirs() -> list[Path]:
     """Folders searched for target YAML: the bundled one, then ``$EDGEKIT_HOME/targets`` if it exists."""
-    folders = [bundled_data_dir("targets")]
-    user = edgekit_home() / "targets"
-    if user.is_dir():
-        folders.append(user)
-    return folders
-
-
-def _yaml_files() -> tuple[tuple[str, int], ...]:
-    files = [p for folder in target_dirs() for p in sorted(folder.glob("*.yaml"))]
-    return tuple((str(p), data_file_mtime_ns(p, "target")) for p in files)
+    return TARGETS.folders()
 
 
 def load_target_file(path: Path) -> TargetSpec:
@@ -32,20 +22,7 @@ def load_target_file(path: Path) -> TargetSpec:
     Raises:
         BadInputError: unreadable YAML, a schema violation (unknown key, wrong type) or an id mismatch.
     """
-    return load_data_file(path, TargetSpec, "target")
-
-
-@lru_cache(maxsize=4)
-def _load(files: tuple[tuple[str, int], ...]) -> dict[str, TargetSpec]:
-    targets: dict[str, TargetSpec] = {}
-    origins: dict[str, str] = {}
-    for name, _mtime in files:
-        spec = load_target_file(Path(name))
-        if spec.id in targets:
-            raise BadInputError(f"target {spec.id!r} is defined twice: {origins[spec.id]} and {name}")
-        targets[spec.id] = spec
-        origins[spec.id] = name
-    return targets
+    return TARGETS.load_file(path)
 
 
 def load_targets() -> dict[str, TargetSpec]:
@@ -57,12 +34,12 @@ def load_targets() -> dict[str, TargetSpec]:
     Raises:
         BadInputError: a file is invalid or an id is defined twice.
     """
-    return dict(_load(_yaml_files()))
+    return TARGETS.load()
 
 
 def list_targets(pattern: str | None = None) -> list[str]:
     """Sorted target ids, optionally filtered by an fnmatch pattern (e.g. ``'onnxruntime*'``)."""
-    return filter_names(load_targets(), pattern)
+    return TARGETS.names(pattern)
 
 
 def get_target(target_id: str) -> TargetSpec:
@@ -71,8 +48,7 @@ def get_target(target_id: str) -> TargetSpec:
     Raises:
         UnknownNameError: no such target (the message lists close matches).
     """
-    targets = load_targets()
-    return targets[require_known(target_id, targets, "target")]
+    return TARGETS.get(target_id)
 
 
-__all__ = ["get_target", "list_targets", "load_target_file", "load_targets", "target_dirs"]
+__all__ = ["TARGETS", "get_target", "list_targets", "load_target_file", "load_targets", "target_dirs"]

@@ -11,9 +11,10 @@ import re
 import string
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from edgekit.metrics import Interval, Metric, Provenance
+from edgekit.vocab import ComputeUnit, Precision, StrictModel
 
 SCHEMA_VERSION = 1
 
@@ -21,12 +22,9 @@ SCHEMA_VERSION = 1
 Runtime = Literal[
     "onnxruntime", "openvino", "tensorrt", "tflite", "edgetpu", "ncnn", "rknn", "qnn", "stm32cube-ai", "esp-dl"
 ]
-ComputeUnit = Literal["cpu", "gpu", "npu", "tpu", "dsp"]
-Precision = Literal["fp32", "fp16", "int8"]
 # What edgekit hands the toolchain for one precision.
 HandoffInput = Literal["fp32-onnx", "fp16-onnx", "qdq-onnx", "fp32-onnx+calibration"]
 ActivationDtype = Literal["uint8", "int8", "int16"]
-Verifier = Literal["onnxruntime", "openvino", "ncnn"]
 # Calibration files a toolchain that quantizes by itself reads (written next to the artifact).
 CalibrationFile = Literal["png-list", "npy-nchw", "npy-nhwc-unnormalized", "raw-nhwc-list"]
 Layout = Literal["NCHW", "NHWC"]
@@ -45,11 +43,7 @@ QUOTING_SPECS = frozenset({"sh", "py"})
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Toolchain(_Strict):
+class Toolchain(StrictModel):
     """The vendor tool that consumes edgekit's artifact."""
 
     name: str
@@ -58,7 +52,7 @@ class Toolchain(_Strict):
     docs_url: str
 
 
-class Quantization(_Strict):
+class Quantization(StrictModel):
     """The INT8 format the toolchain accepts."""
 
     handoff: Literal["qdq-onnx", "toolchain-calibrated"] = Field(
@@ -79,7 +73,7 @@ class Quantization(_Strict):
         return self
 
 
-class OperatorSupport(_Strict):
+class OperatorSupport(StrictModel):
     """Which ONNX operators the toolchain converts: an allow-list or a deny-list, with its source."""
 
     supported: list[str] | None = Field(None, description="allow-list of ai.onnx op types")
@@ -109,7 +103,7 @@ class OperatorSupport(_Strict):
         return op_type not in (self.unsupported or [])
 
 
-class RuntimeOverhead(_Strict):
+class RuntimeOverhead(StrictModel):
     """Memory the runtime itself adds beyond weights and activations, with its basis."""
 
     # Finite and at most 1 TiB: an inf or NaN overhead would make every candidate fit or none.
@@ -147,7 +141,7 @@ class RuntimeOverhead(_Strict):
         return Metric(name="runtime_overhead_mb", value=self.value, unit="MB", provenance=provenance)
 
 
-class Handoff(_Strict):
+class Handoff(StrictModel):
     """Command templates the user runs on their side, with per-precision values."""
 
     tool: str
@@ -187,17 +181,21 @@ class Handoff(_Strict):
         return names
 
 
-class Verification(_Strict):
+class VerificationSpec(StrictModel):
     """How (and whether) edgekit can convert and run the artifact on this machine."""
 
-    verifier: Verifier | None = Field(None, description="edgekit module that converts and runs it here")
-    python_packages: list[str] = Field(default_factory=list, description="import names the verifier needs")
+    verifier: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="the edgekit runtime (edgekit.runtimes) that converts and runs it here",
+    )
+    python_packages: list[str] = Field(default_factory=list, description="import names the runtime's converter needs")
     extra: str | None = Field(None, description="pip extra that installs them, e.g. 'openvino'")
     requires_cuda: bool = False
     note: str | None = None
 
 
-class TargetSpec(_Strict):
+class TargetSpec(StrictModel):
     """One vendor toolchain: what it accepts, how edgekit hands off to it, how it is verified."""
 
     schema_version: Literal[1]
@@ -219,7 +217,7 @@ class TargetSpec(_Strict):
     ops: OperatorSupport
     toolchain: Toolchain
     handoff: Handoff
-    verification: Verification
+    verification: VerificationSpec
     runtime_overhead_mb: RuntimeOverhead
     notes: list[str] = Field(default_factory=list)
 

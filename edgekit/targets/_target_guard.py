@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from edgekit.passes import StaticInt8Config
 from edgekit.targets._build import Built
-from edgekit.targets._parity import Verification
+from edgekit.targets._parity import ParityVerdict
+from edgekit.verify.guard import ladder_steps
 
 
 class TargetGuardAttempt(BaseModel):
@@ -47,14 +49,14 @@ class TargetGuard(BaseModel):
         return f"target int8 guard: FAILED on the target runtime (tried {tried})"
 
 
-def _detail(verification: Verification) -> str:
+def _detail(verification: ParityVerdict) -> str:
     gated = [c for c in verification.checks if c.gated]
     return "; ".join(c.detail for c in gated) or (verification.reason or "")
 
 
 def guard_on_target(
-    attempt: Callable[[Built], Verification], built: Built
-) -> tuple[Built, Verification, TargetGuard | None]:
+    attempt: Callable[[Built], ParityVerdict], built: Built
+) -> tuple[Built, ParityVerdict, TargetGuard | None]:
     """Verify ``built``; on a failed int8 parity, walk the ladder with ``built.requantize``.
 
     Args:
@@ -64,9 +66,6 @@ def guard_on_target(
     Returns:
         The kept build, its verification, and the ladder's record (None when it was not needed).
     """
-    from edgekit.passes import StaticInt8Config
-    from edgekit.verify.guard import ladder_steps
-
     verification = attempt(built)
     if verification.status != "failed" or built.requantize is None or built.quant_config is None:
         return built, verification, None

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,14 +28,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgekit.errors import BadInputError, EdgekitError, VerificationError, summarize_exception
 from edgekit.fileio import atomic_dir, current_umask, sha256_file, write_json_atomic
 from edgekit.images import generated_images, load_images
+from edgekit.manifest import tool_versions
 from edgekit.models import Preprocessing
 from edgekit.onnx_io import copy_onnx, load_onnx
+from edgekit.optimize import resolve_out_dir
+from edgekit.runtimes import list_runtimes
 from edgekit.targets._build import Built, build_onnx_file, build_registry_model, is_onnx_file, recipe_precision
-from edgekit.targets._parity import Verification, verify_conversion
+from edgekit.targets._converter import get_converter, why_not_verifiable
+from edgekit.targets._parity import ParityVerdict, verify_conversion
 from edgekit.targets._registry import get_target
 from edgekit.targets._schema import TargetSpec
 from edgekit.targets._target_guard import TargetGuard, guard_on_target
-from edgekit.targets._verifier import get_verifier, why_not_verifiable
 from edgekit.targets.calibration import CALIBRATION_DIR, CALIBRATION_PATHS, write_calibration
 from edgekit.targets.handoff import (
     HANDOFF_SCRIPT,
@@ -46,18 +49,18 @@ from edgekit.targets.handoff import (
     render_handoff,
 )
 from edgekit.targets.preflight import PreflightReport, graph_inputs, require_preflight
+from edgekit.vocab import DEFAULT_OUT_ROOT
 
 EXPORT_SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"  # same name as optimize's, so re-exports may replace the folder
-DEFAULT_OUT_ROOT = Path("edgekit-out")
 # Parity inputs: 8 generated images keep a vendor run to seconds on 2 cores (resnet18: ~1.3 s).
 DEFAULT_SAMPLES = 8
 # Generated parity images use the held-out seed (calibration uses 0), as edgekit.optimize does.
 PARITY_SEED = 1
 CALIBRATION_SEED = 0
 CALIBRATION_COUNT = 32  # images written for toolchains that calibrate themselves (same as the QDQ pass)
-_VENDOR_MODULES = frozenset({"onnxruntime", "openvino", "ncnn"})
-FileRole = Literal["onnx", "openvino-ir", "ncnn", "calibration", "handoff", "manifest"]
+# File roles: "onnx", "calibration", "handoff", "manifest", and each runtime's converted files ("openvino-ir", ...).
+FileRole = str
 SCRIPT_MODE = 0o777  # handoff.sh runs as ./handoff.sh: executable, less the umask like every other output
 
 
@@ -92,7 +95,7 @@ class ExportManifest(BaseModel):
     preprocessing: Preprocessing
     files: list[ExportedFile]
     preflight: PreflightReport
-    verification: Verification
+    verification: ParityVerdict
     target_guard: TargetGuard | None = Field(None, description="int8 fallback ladder judged on the target runtime")
     handoff: RenderedHandoff
     lineage: list[dict[str, Any]] = Field(default_factory=list, description="recipe passes with step verdicts")
@@ -200,8 +203,6 @@ def _require_precision(spec: TargetSpec, precision: str) -> None:
 
 
 def _resolve_out(out_dir: Path | str | None, default_name: str) -> Path:
-    from edgekit.optimize import resolve_out_dir
-
     target = Path(out_dir) if out_dir else DEFAULT_OUT_ROOT / default_name
     return resolve_out_dir(target, default_name, "")
 
@@ -212,7 +213,7 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
     artifact = stage / f"{stem}.onnx"
     reports: list[PreflightReport] = []
 
-    def attempt(candidate: Built) -> Verification:
+    def attempt(candidate: Built) -> ParityVerdict:
         copy_onnx(candidate.artifact, artifact)
         reports.append(require_preflight(artifact, spec, candidate.precision))  # raises: nothing reaches out_dir
         return _verify(spec, candidate, artifact, stage, data_dir, samples, verify, threads)
@@ -273,38 +274,40 @@ def _parity_pixels(prep: Preprocessing, data_dir: Path | None, samples: int) -> 
 
 
 def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_dir: Path | None, samples: int,
-            verify: bool, threads: int | None) -> Verification:  # fmt: skip
+            verify: bool, threads: int | None) -> ParityVerdict:  # fmt: skip
     if not verify:
-        return Verification(status="skipped", reason="verification skipped (--no-verify)")
+        return ParityVerdict(status="skipped", reason="verification skipped (--no-verify)")
     reason = why_not_verifiable(spec)
     if reason is not None:
-        return Verification(status="skipped", reason=f"not verifiable here: {reason}")
-    verifier = get_verifier(spec, threads)
+        return ParityVerdict(status="skipped", reason=f"not verifiable here: {reason}")
+    converter = get_converter(spec, threads)
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
     try:
-        files = verifier.convert(artifact, stage, converted)
-        checks = verify_conversion(verifier, stage, files, artifact, built.parent, converted, pixels)
+        files = converter.convert(artifact, stage, converted)
+        checks = verify_conversion(converter, stage, files, artifact, built.parent, converted, pixels)
     except Exception as exc:
         if not _is_vendor_error(exc):  # edgekit's own errors pass as they are; its bugs stay visible
             raise
-        raise VerificationError(f"target {spec.id}: {verifier.name} failed on {artifact.name}: "
+        raise VerificationError(f"target {spec.id}: {converter.name} failed on {artifact.name}: "
                                 f"{summarize_exception(exc)}") from exc  # fmt: skip
-    return Verification(status="failed" if any(c.gated and not c.passed for c in checks) else "passed",
-                        verifier=verifier.name, converted_precision=converted,
-                        tool_versions=verifier.tool_versions(), inputs=label, checks=checks)  # fmt: skip
+    return ParityVerdict(status="failed" if any(c.gated and not c.passed for c in checks) else "passed",
+                        verifier=converter.name, converted_precision=converted,
+                        tool_versions=converter.tool_versions(), inputs=label, checks=checks)  # fmt: skip
 
 
 def _is_vendor_error(exc: Exception) -> bool:
     """An exception a vendor runtime raised (their types are not exported: ORT's Fail, OpenVINO's RuntimeError)."""
     module = type(exc).__module__.split(".")[0]
-    return module in _VENDOR_MODULES or type(exc) is RuntimeError  # pybind11 turns C++ exceptions into RuntimeError
+    vendor_modules = {package.split("-")[0] for runtime in list_runtimes() for package in runtime.packages}
+    return module in vendor_modules or type(exc) is RuntimeError  # pybind11 turns C++ exceptions into RuntimeError
 
 
 def _role(relative: Path) -> FileRole:
     top = relative.parts[0]
-    roles: dict[str, FileRole] = {"openvino": "openvino-ir", "ncnn": "ncnn", CALIBRATION_DIR: "calibration",
+    converted = {r.artifact_folder: r.artifact_role for r in list_runtimes() if r.artifact_folder}
+    roles: dict[str, FileRole] = {**converted, CALIBRATION_DIR: "calibration",
                                   HANDOFF_SCRIPT: "handoff",
                                   CALIBRATION_PATHS["calib_list"]: "calibration",
                                   CALIBRATION_PATHS["calib_raw_list"]: "calibration"}  # fmt: skip
@@ -318,7 +321,7 @@ def _files(stage: Path) -> list[ExportedFile]:
 
 
 def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool,
-           verification: Verification) -> list[str]:  # fmt: skip
+           verification: ParityVerdict) -> list[str]:  # fmt: skip
     notes = list(built.notes)
     if weights == "none":
         notes.append("weights none: random init, so parity figures are fidelity on sample images, not accuracy")
@@ -329,7 +332,5 @@ def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool
     return notes + list(spec.notes)
 
 
-def _tool_versions(verification: Verification) -> dict[str, str]:
-    from edgekit.manifest import tool_versions
-
+def _tool_versions(verification: ParityVerdict) -> dict[str, str]:
     return {**tool_versions(), **verification.tool_versions}

@@ -6,36 +6,28 @@ committed file matches.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from edgekit.fileio import atomic_path
-from edgekit.paths import bundled_data_dir
-from edgekit.targets._schema import TargetSpec
+from edgekit._datafile import SCHEMA_FILE
+from edgekit.targets._registry import TARGETS
 
-SCHEMA_FILE = "schema.json"
+__all__ = ["SCHEMA_FILE", "render_schema", "target_json_schema", "write_schema"]
 
 
 def target_json_schema() -> dict[str, Any]:
     """The JSON Schema of a target file."""
-    schema = TargetSpec.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "edgekit target (targets/<id>.yaml)"
-    return schema
+    return TARGETS.json_schema()
 
 
 def render_schema() -> str:
     """The schema as stable, sorted JSON text."""
-    return json.dumps(target_json_schema(), indent=2, sort_keys=True) + "\n"
+    return TARGETS.render_schema()
 
 
 def write_schema(folder: Path | None = None) -> Path:
     """Write the schema into ``folder`` (default: the bundled targets folder) and return its path."""
-    path = (folder or bundled_data_dir("targets")) / SCHEMA_FILE
-    with atomic_path(path) as tmp:
-        tmp.write_text(render_schema())
-    return path
+    return TARGETS.write_schema(folder / SCHEMA_FILE if folder else None)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from edgekit.errors import BadInputError
 from edgekit.fidelity import Fidelity
+from edgekit.ort import make_session, run_batches
 from edgekit.passes import Artifact, ParityKind
 from edgekit.verify.tolerances import DecisiveAgreement, Tolerance, tolerance_for
 
@@ -80,7 +81,6 @@ def outputs_of(artifact: Artifact, pixels: np.ndarray) -> np.ndarray:
 
         with torch.no_grad():
             return artifact.model(torch.from_numpy(pixels)).float().numpy()
-    from edgekit.ort import make_session, run_batches
 
     session = make_session(artifact.model.SerializeToString(), optimize=False)
     return run_batches(session, pixels)

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from edgekit.errors import BadInputError
+from edgekit.ort import make_session, run_batches
 from edgekit.verify.tolerances import Tolerance
 
 
@@ -41,8 +42,6 @@ def check_written(path: Path, file_format: Literal["onnx", "torchscript"], pixel
 
 
 def _run_onnx(path: Path, pixels: np.ndarray) -> np.ndarray:
-    from edgekit.ort import make_session, run_batches
-
     return run_batches(make_session(path, optimize=True), pixels)
 
 

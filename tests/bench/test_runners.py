@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from edgekit.bench import ArtifactSource, ModelSource, PreparedRun, Runner, measure
-from edgekit.bench.plan import parse_batches, resolve_runtimes
 from edgekit.bench.runners import (
     _base,
     available_runners,
@@ -17,6 +16,7 @@ from edgekit.bench.runners import (
     register_runner,
     resolve_runtime,
 )
+from edgekit.compare.plan import resolve_runtimes
 from edgekit.errors import BadInputError, MissingDependencyError, UnknownNameError
 
 BUILT_IN = ["onnxruntime-cpu", "onnxruntime-cuda", "onnxruntime-tensorrt", "openvino-cpu", "torch-cpu", "torch-cuda"]
@@ -35,7 +35,7 @@ def scratch_registry():
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import onnxruntime_ep
+    from edgekit.runtimes import onnxruntime as onnxruntime_ep
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(onnxruntime_ep, "_available_providers", lambda: ["CPUExecutionProvider"])
@@ -45,7 +45,7 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import onnxruntime_ep
+    from edgekit.runtimes import onnxruntime as onnxruntime_ep
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(onnxruntime_ep, "_available_providers",
@@ -188,7 +188,7 @@ class FakeEvent:
 def test_torch_cuda_path_uses_events_and_synchronize(fake_gpu: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import torch_eager
+    from edgekit.runtimes import torch as torch_eager
 
     # setup: a CPU stand-in for the GPU: model and inputs built on the CPU, CUDA calls faked
     synced: list[int] = []
@@ -229,17 +229,6 @@ def test_torch_cuda_unavailable_reason_names_torch(no_gpu: None) -> None:
     assert reason is not None
     assert "torch.cuda.is_available() is False" in reason
     assert get_runner("torch-cpu").unavailable_reason() is None
-
-
-@pytest.mark.parametrize(("text", "expected"), [("1", [1]), ("8,1", [1, 8]), (" 1, 4 ,4", [1, 4])])
-def test_parse_batches(text: str, expected: list[int]) -> None:
-    assert parse_batches(text) == expected
-
-
-@pytest.mark.parametrize("text", ["0", "1,0", "-2", "x", "", "1.5"])
-def test_parse_batches_rejects(text: str) -> None:
-    with pytest.raises(BadInputError, match="--batch takes positive integers"):
-        parse_batches(text)
 
 
 def test_random_inputs_are_seeded() -> None:

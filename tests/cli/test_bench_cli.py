@@ -47,7 +47,7 @@ def test_bad_input_is_one_line_exit_2(args: list[str], message: str) -> None:
 def test_device_cuda_without_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from edgekit.bench.runners import onnxruntime_ep
+    from edgekit.runtimes import onnxruntime as onnxruntime_ep
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(onnxruntime_ep, "_available_providers", lambda: ["CPUExecutionProvider"])

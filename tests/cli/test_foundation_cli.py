@@ -73,3 +73,37 @@ def test_analyze_onnx_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyze", str(path), "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)[0]["peak_activation_bytes"] == 1536
+
+
+def test_analyze_refuses_input_size_on_a_fixed_size_file(tmp_path: Path) -> None:
+    import onnx
+
+    from tests.analysis.test_input_size import conv_graph
+
+    path = tmp_path / "static160.onnx"
+    onnx.save(conv_graph(160, 160), path)
+    result = runner.invoke(app, ["analyze", str(path), "--input-size", "224"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert "has the fixed shape [1, 3, 160, 160]" in line
+    assert "--input-size 224" in line
+
+
+def test_analyze_says_the_size_a_symbolic_file_was_analysed_at(tmp_path: Path) -> None:
+    import onnx
+
+    from tests.analysis.test_input_size import conv_graph
+
+    path = tmp_path / "dynamic.onnx"
+    onnx.save(conv_graph("h", "w"), path)
+    result = runner.invoke(app, ["analyze", str(path), "--input-size", "20"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "input x float['batch', 3, 'h', 'w'] (analysed at [1, 3, 20, 20])" in result.stdout
+
+
+def test_analyze_preprocessing_follows_the_input_size() -> None:
+    result = runner.invoke(app, ["analyze", "squeezenet1_1", "--input-size", "160"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "preprocess: resize 183 → crop 160" in result.stdout  # weights: resize 256 → crop 224
+    assert "input input float['batch', 3, 160, 160]" in result.stdout

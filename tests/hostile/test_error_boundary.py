@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import shutil
 import sqlite3
 import warnings
@@ -11,12 +12,15 @@ import pytest
 import typer
 
 from edgekit.cli._common import describe_expected_error, guarded, print_json
-from edgekit.cli.main import app
+from edgekit.cli.main import COMMANDS
 from edgekit.errors import SkippedInputWarning, StoreError, summarize_message
 
 
 def test_every_command_goes_through_the_boundary() -> None:
-    callbacks = {c.callback.__name__: c.callback for c in app.registered_commands}
+    # Commands load on first use (cli/main.py), so each is looked up where COMMANDS says it lives.
+    callbacks = {
+        name: getattr(importlib.import_module(f"edgekit.cli.{module}"), fn) for name, (module, fn) in COMMANDS.items()
+    }
     assert len(callbacks) == 11
     assert [name for name, fn in callbacks.items() if not getattr(fn, "__edgekit_boundary__", False)] == []
 

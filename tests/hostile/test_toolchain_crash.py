@@ -42,16 +42,29 @@ def test_a_call_past_its_time_is_stopped() -> None:
 
 
 @_vendor.requires_ncnn
-def test_ncnn_given_inputs_its_graph_does_not_expect_raises_instead_of_crashing(tmp_path: Path) -> None:
-    """Before: ``ncnn.Extractor.extract`` on this conversion ended the Python process with SIGSEGV (exit 139)."""
-    from edgekit.targets.ncnn import NcnnVerifier
+def test_ncnn_runs_in_a_child_whose_crash_is_one_bad_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: ``ncnn.Extractor.extract`` on an input its graph does not expect could end the Python process with
+    SIGSEGV (exit 139). Whether a given out-of-bounds read faults depends on the memory layout, so the crash is
+    made certain here: the converter's child runs a function that faults, and the parent gets one error."""
+    from edgekit.runtimes import ncnn as ncnn_runtime
 
-    verifier = NcnnVerifier(get_target("ncnn"))
-    files = verifier.convert(save(odd.rank2(), tmp_path / "rank2.onnx"), tmp_path, "fp32")
-    with pytest.raises(BadInputError, match=r"^ncnn running rank2.ncnn.param crashed \(SIGSEGV\)"):
-        verifier.run(tmp_path, files, np.zeros((2, 3, 32, 32), np.float32))
-    logits = verifier.run(tmp_path, files, np.ones((2, 16), np.float32))  # what it does take still runs
+    converter = ncnn_runtime.NcnnConverter(get_target("ncnn"))
+    files = converter.convert(save(odd.rank2(), tmp_path / "rank2.onnx"), tmp_path, "fp32")
+    logits = converter.run(tmp_path, files, np.ones((2, 16), np.float32))  # the real run, in its child
     np.testing.assert_allclose(logits, np.full((2, 10), 16.0))
+
+    calls: list[object] = []
+
+    def isolated_crash(label: str, fn: object, *args: object) -> object:
+        calls.append(fn)
+        return call_isolated(label, signal.raise_signal, signal.SIGSEGV)
+
+    monkeypatch.setattr(ncnn_runtime, "call_isolated", isolated_crash)
+    with pytest.raises(BadInputError, match=r"^ncnn running rank2.ncnn.param crashed \(SIGSEGV\)"):
+        converter.run(tmp_path, files, np.zeros((2, 3, 32, 32), np.float32))
+    assert calls == [ncnn_runtime.run_ncnn]
 
 
 def test_a_vendor_runtime_error_while_verifying_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,13 +72,13 @@ def test_a_vendor_runtime_error_while_verifying_is_one_line(tmp_path: Path, monk
     from typer.testing import CliRunner
 
     from edgekit.cli.main import app
-    from edgekit.targets.onnxruntime import OnnxruntimeVerifier
+    from edgekit.runtimes.onnxruntime import OnnxruntimeConverter
     from tests.targets._graphs import classifier
 
     def fail(*_: object) -> None:
         raise RuntimeError("Exception from src/inference/src/cpp/infer_request.cpp:223:\nout of device memory\n")
 
-    monkeypatch.setattr(OnnxruntimeVerifier, "run", fail)
+    monkeypatch.setattr(OnnxruntimeConverter, "run", fail)
     source = save(classifier(), tmp_path / "tiny.onnx")
     result = CliRunner().invoke(app, ["export", str(source), "-t", "onnxruntime-cpu", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
@@ -76,13 +89,13 @@ def test_a_vendor_runtime_error_while_verifying_is_one_line(tmp_path: Path, monk
 
 
 def test_edgekit_bugs_while_verifying_stay_visible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgekit.runtimes.onnxruntime import OnnxruntimeConverter
     from edgekit.targets.export import export_for_target
-    from edgekit.targets.onnxruntime import OnnxruntimeVerifier
     from tests.targets._graphs import classifier
 
     def bug(*_: object) -> None:
         raise KeyError("a bug of edgekit's own")
 
-    monkeypatch.setattr(OnnxruntimeVerifier, "run", bug)
+    monkeypatch.setattr(OnnxruntimeConverter, "run", bug)
     with pytest.raises(KeyError, match="a bug of edgekit's own"):
         export_for_target(save(classifier(), tmp_path / "tiny.onnx"), "onnxruntime-cpu", out_dir=tmp_path / "o")

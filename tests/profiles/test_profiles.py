@@ -11,7 +11,7 @@ import yaml
 from edgekit.errors import BadInputError, UnknownNameError
 from edgekit.paths import bundled_data_dir
 from edgekit.profiles import get_profile, list_profiles, load_profile_file, load_profiles, profile_json_schema
-from edgekit.profiles._load import SCHEMA_FILE, _cache
+from edgekit.profiles._load import PROFILES, SCHEMA_FILE
 
 # The devices issue #6 requires, plus this machine.
 REQUIRED = {
@@ -140,7 +140,7 @@ def test_user_folder_adds_profiles_and_refuses_duplicates(edgekit_home: Path) ->
     finally:
         for path in user.glob("*.yaml"):
             path.unlink()
-        _cache.clear()
+        PROFILES.cache_clear()
     assert "my-board" not in load_profiles()
 
 

@@ -91,10 +91,10 @@ def test_bad_requests_are_refused_before_any_work(tmp_path: Path, tiny: Path) ->
 def test_parity_failure_is_a_verification_error_and_writes_nothing(
     tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from edgekit.targets.onnxruntime import OnnxruntimeVerifier
+    from edgekit.runtimes.onnxruntime import OnnxruntimeConverter
 
-    real_run = OnnxruntimeVerifier.run
-    monkeypatch.setattr(OnnxruntimeVerifier, "run", lambda self, *a: real_run(self, *a) * np.float32(1.01))
+    real_run = OnnxruntimeConverter.run
+    monkeypatch.setattr(OnnxruntimeConverter, "run", lambda self, *a: real_run(self, *a) * np.float32(1.01))
     expected = (
         r"^target onnxruntime-cpu: converted artifact outside tolerance: "
         r"fp32 artifact on onnxruntime-cpu \(onnxruntime\) vs fp32 parent: max"

@@ -9,7 +9,7 @@ import onnx
 import pytest
 
 from edgekit.targets import get_target
-from edgekit.targets._verifier import get_verifier
+from edgekit.targets._converter import get_converter
 from tests.targets import _vendor
 from tests.targets._graphs import SIDE, classifier, save
 
@@ -39,7 +39,7 @@ def test_onnxruntime_deny_list_matches_the_installed_kernels(target_id: str) -> 
 def test_a_model_at_opset_max_converts_and_runs(tmp_path: Path, target_id: str) -> None:
     spec = get_target(target_id)
     path = save(classifier(opset=spec.opset_max), tmp_path / "top.onnx")
-    verifier = get_verifier(spec, threads=1)
+    verifier = get_converter(spec, threads=1)
     files = verifier.convert(path, tmp_path, "fp32")
     logits = verifier.run(tmp_path, files, np.zeros((1, 3, SIDE, SIDE), np.float32))
     assert logits.shape == (1, 10)

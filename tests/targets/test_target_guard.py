@@ -8,7 +8,7 @@ from typing import Any
 
 from edgekit.models import Preprocessing
 from edgekit.targets._build import Built
-from edgekit.targets._parity import Verification
+from edgekit.targets._parity import ParityVerdict
 from edgekit.targets._target_guard import guard_on_target
 
 PREP = Preprocessing(resize_px=256, crop_px=224, mean=(0.5, 0.5, 0.5), std=(0.2, 0.2, 0.2))
@@ -23,9 +23,9 @@ def _built(config: dict[str, Any], seen: list[dict[str, Any]]) -> Built:
 
 
 def _judge(passing: set[str]):  # noqa: ANN202
-    def attempt(built: Built) -> Verification:
+    def attempt(built: Built) -> ParityVerdict:
         ok = any(built.quant_config.get(key) == value for key, value in passing)  # type: ignore[union-attr]
-        return Verification(status="passed" if ok else "failed", reason="stub")
+        return ParityVerdict(status="passed" if ok else "failed", reason="stub")
 
     return attempt
 

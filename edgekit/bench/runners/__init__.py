@@ -1,18 +1,14 @@
 """Runner registry: ``torch-cpu``, ``torch-cuda``, ``onnxruntime-cpu``, ``openvino-cpu``, ...
 
-Every public module in this package is imported on first lookup, so a new runner only needs
-a module here with a ``@register_runner`` class (runtimes themselves are imported lazily).
+The runners live in the runtime modules (:mod:`edgekit.runtimes`), loaded on first lookup with
+the ``edgekit.runtimes`` plug-ins; any module may add one with a ``@register_runner`` class.
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
-import pkgutil
-from functools import lru_cache
-
-from edgekit._names import filter_names, require_known
+from edgekit._registry import unknown_name
 from edgekit.bench.runners._base import (
+    RUNNERS,
     ArtifactSource,
     Device,
     ModelSource,
@@ -22,9 +18,10 @@ from edgekit.bench.runners._base import (
     register_runner,
     registered,
 )
-from edgekit.errors import BadInputError, UnknownNameError
+from edgekit.errors import BadInputError
 
 __all__ = [
+    "RUNNERS",
     "ArtifactSource",
     "Device",
     "ModelSource",
@@ -39,18 +36,9 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=1)
-def _discover() -> None:
-    """Import every public runner module of this package (each registers its runners)."""
-    for module in pkgutil.iter_modules(__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-
-
 def list_runners(pattern: str | None = None) -> list[str]:
     """Names of all registered runners (available here or not), filtered by an fnmatch pattern."""
-    _discover()
-    return filter_names(registered(), pattern)
+    return RUNNERS.names(pattern)
 
 
 def get_runner(name: str) -> Runner:
@@ -59,8 +47,7 @@ def get_runner(name: str) -> Runner:
     Raises:
         UnknownNameError: no runner has that name (lists close matches).
     """
-    _discover()
-    return registered()[require_known(name, registered(), "runner")]()
+    return RUNNERS.get(name)()
 
 
 def available_runners(device: Device | None = None) -> list[str]:
@@ -88,6 +75,4 @@ def resolve_runtime(text: str, device: Device) -> str:
     if f"{text}-{device}" in names:
         return f"{text}-{device}"
     families = sorted({registered()[n].family for n in names})
-    close = difflib.get_close_matches(text, names + families, n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(families + names)}"
-    raise UnknownNameError(f"unknown runtime {text!r}; {hint}")
+    raise unknown_name(text, families + names, "runtime", listing="inline")

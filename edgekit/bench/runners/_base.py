@@ -2,8 +2,8 @@
 
 A runner does the runtime-specific part (load, place inputs, run, sync); the protocol in
 :func:`edgekit.bench.measure` does the timing, and :mod:`edgekit.bench.run` adds child
-processes, peak RSS, the fingerprint and provenance. Runner modules live in
-``edgekit/bench/runners/`` (discovered automatically) and import their runtime lazily.
+processes, peak RSS, the fingerprint and provenance. Runners live in the runtime modules of
+:mod:`edgekit.runtimes` (loaded on first lookup, plug-ins too) and import their runtime lazily.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit._registry import Registry
 from edgekit.bench.measure import IntervalTimer
 from edgekit.errors import MissingDependencyError
+from edgekit.runtimes import RUNTIMES
 
 Device = Literal["cpu", "cuda"]
 
@@ -141,9 +143,9 @@ class Runner(abc.ABC):
         """
 
 
-_RUNNERS: dict[str, type[Runner]] = {}
-
 R = type[Runner]
+# Filled by the runtime modules (see edgekit.runtimes) on first lookup, and by register_runner.
+RUNNERS: Registry[R] = Registry("runner", discover=RUNTIMES.discover)
 
 
 def register_runner(cls: R) -> R:
@@ -157,12 +159,9 @@ def register_runner(cls: R) -> R:
             raise ValueError(f"runner {cls.__name__} must set the class attribute {attribute!r}")
     if cls.name != cls.name.lower() or " " in cls.name:
         raise ValueError(f"runner names are lower-case without spaces, got {cls.name!r}")
-    if cls.name in _RUNNERS and _RUNNERS[cls.name] is not cls:
-        raise ValueError(f"a runner is already registered under the name {cls.name!r}")
-    _RUNNERS[cls.name] = cls
-    return cls
+    return RUNNERS.register(cls.name, cls)
 
 
 def registered() -> dict[str, type[Runner]]:
-    """The registry itself (name → class), without discovery."""
-    return _RUNNERS
+    """The registry's live mapping (name → class), without discovery."""
+    return RUNNERS.entries

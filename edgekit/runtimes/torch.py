@@ -1,4 +1,4 @@
-"""torch eager runners: ``torch-cpu`` and ``torch-cuda`` (registry models built in-process)."""
+"""The torch runtime: eager runners ``torch-cpu`` and ``torch-cuda`` (registry models built in-process)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from edgekit.bench._inputs import model_input_shape, random_pixels
 from edgekit.bench.runners._base import ModelSource, PreparedRun, Runner, Source, register_runner
 from edgekit.errors import BadInputError
+from edgekit.models import build_model
+from edgekit.runtimes._spec import Runtime, register_runtime
 
 if TYPE_CHECKING:
     import torch
@@ -28,8 +30,6 @@ def set_torch_threads(threads: int) -> dict[str, str]:
 
 def _build(source: Source, batch: int, device: str) -> tuple[Any, Any]:
     import torch
-
-    from edgekit.models import build_model
 
     if not isinstance(source, ModelSource):
         raise BadInputError("torch runners time registry models; give a model name, not a file")
@@ -125,3 +125,9 @@ class TorchCudaRunner(Runner):
             run=_forward(model, pixels), input_shape=tuple(pixels.shape), sync=torch.cuda.synchronize,
             timer=CudaEventTimer(), settings=settings,
         )  # fmt: skip
+
+
+RUNTIME = register_runtime(Runtime(
+    name="torch", description="PyTorch eager: registry models built and timed in-process (the float reference)",
+    runners=(TorchCpuRunner.name, TorchCudaRunner.name), packages=_TORCH_PACKAGES,
+))  # fmt: skip

@@ -18,6 +18,7 @@ from edgekit.bench.runners import (
     resolve_runtime,
 )
 from edgekit.errors import BadInputError
+from edgekit.models import get_model_info
 
 
 class BenchPlan(BaseModel):
@@ -93,8 +94,6 @@ def plan(targets: list[str], runtimes: list[str], batches: list[int], threads: i
         BadInputError: a file target that does not exist, or nothing runnable at all.
         UnknownNameError: a target that is neither a file nor a registry model.
     """
-    from edgekit.models import get_model_info
-
     if threads is not None and threads < 1:
         raise BadInputError(f"--threads must be at least 1, got {threads}")
     threads = threads or usable_cores()

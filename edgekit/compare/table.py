@@ -13,118 +13,19 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from edgekit.bench import _targets
-from edgekit.bench._artifacts import fp32_onnx, recipe_onnx
-from edgekit.bench.cached import bench_cached
-from edgekit.bench.host import HostFingerprint, fingerprint, usable_cores
-from edgekit.bench.run import BenchConfig, BenchResult, BenchSpec
-from edgekit.bench.runners import ArtifactSource, Device, ModelSource, available_runners, get_runner
+from edgekit.bench.host import fingerprint
+from edgekit.bench.run import BenchResult, BenchSpec
+from edgekit.bench.runners import ArtifactSource, ModelSource, available_runners, get_runner
+from edgekit.compare import _columns, _targets
+from edgekit.compare._config import COMPARE_BENCH, LARGE_BATCH, CompareConfig, CompareRow, Comparison
+from edgekit.compare._variants import VariantBuilder, list_variants, register_variant, variant_builder
+from edgekit.compare.cached import bench_cached
 from edgekit.errors import BadInputError
 from edgekit.metrics import Metric
 from edgekit.store import ResultsStore
 
-# Short but stable protocol for a whole table: ≈1 s per cell keeps `compare resnet18
-# mobilenet_v2` (12 cells) well inside two minutes on 2 cores; `bench` measures longer.
-COMPARE_BENCH = BenchConfig(warmup=3, min_iters=10, min_seconds=1.0)
-LARGE_BATCH = 8
-VariantBuilder = Callable[[str, str], Path]  # (model, weights) → ONNX file of the variant
-_VARIANTS: dict[str, VariantBuilder] = {}
-
-
-def register_variant(name: str) -> Callable[[VariantBuilder], VariantBuilder]:
-    """Register a function that builds a variant's ONNX file from (model, weights).
-
-    Raises:
-        ValueError: the name is taken.
-    """
-
-    def decorate(builder: VariantBuilder) -> VariantBuilder:
-        if name in _VARIANTS:
-            raise ValueError(f"a variant is already registered under the name {name!r}")
-        _VARIANTS[name] = builder
-        return builder
-
-    return decorate
-
-
-def list_variants() -> list[str]:
-    """Variant names: the registered ones plus every optimization recipe that yields ONNX."""
-    from edgekit.recipes import get_recipe, list_recipes
-
-    recipes = [r for r in list_recipes() if get_recipe(r).output_kind == "onnx"]
-    return sorted(set(_VARIANTS) | set(recipes))
-
-
-def variant_builder(name: str) -> VariantBuilder:
-    """The builder of a variant: a registered one, else the recipe's verified, cached artifact."""
-    if name in _VARIANTS:
-        return _VARIANTS[name]
-    return lambda model, weights: recipe_onnx(model, name, weights)
-
-
-@register_variant("fp32")
-def _fp32(model: str, weights: str) -> Path:
-    return fp32_onnx(model, weights)
-
-
-class CompareConfig(BaseModel):
-    """What to compare and how."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    models: list[str] = Field(min_length=1)
-    variants: list[str] = Field(default_factory=lambda: ["fp32"], min_length=1)
-    runtimes: list[str] | None = Field(None, description="runner names; None = every available one on device")
-    targets: list[str] = Field(default_factory=list, description="vendor targets whose converted artifacts to time")
-    device: Device = "cpu"
-    large_batch: int = Field(LARGE_BATCH, ge=2, description="the larger batch of the seed's table")
-    threads: int = Field(default_factory=usable_cores, ge=1)
-    weights: str = "none"
-    data: Path | None = None
-    limit: int | None = Field(None, ge=1, description="first K images of data")
-    per_class: int | None = Field(None, ge=1, description="or N images of every class")
-    bench: BenchConfig = COMPARE_BENCH
-    fresh: bool = False
-
-    @field_validator("variants")
-    @classmethod
-    def _known_variants(cls, variants: list[str]) -> list[str]:
-        unknown = [v for v in variants if v not in list_variants()]
-        if unknown:
-            raise ValueError(f"unknown variant(s) {unknown}; available: {', '.join(list_variants())}")
-        return variants
-
-
-class CompareRow(BaseModel):
-    """One (model, variant, runtime) row; ``cells`` maps column ids to metrics."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str
-    variant: str
-    runtime: str
-    cells: dict[str, Metric] = Field(default_factory=dict)
-    cached: bool = Field(False, description="latencies came from the results store")
-
-
-class Comparison(BaseModel):
-    """The whole table with its context."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    config: CompareConfig
-    rows: list[CompareRow]
-    fingerprint: HostFingerprint
-    skipped: list[str] = Field(default_factory=list, description="rows not run, with the reason")
-    notes: list[str] = Field(default_factory=list)
-    created_at: datetime
-
-    @property
-    def large_batch(self) -> int:
-        """The larger batch size of the table."""
-        return self.config.large_batch
+__all__ = ["COMPARE_BENCH", "LARGE_BATCH", "CompareConfig", "CompareRow", "Comparison", "Progress", "VariantBuilder",
+           "compare", "list_variants", "register_variant", "variant_builder"]  # fmt: skip
 
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
@@ -201,8 +102,6 @@ def compare(
         BadInputError: bad data folder, class-count mismatch, a runtime that is not available.
         MissingDependencyError, WeightsUnavailableError: from the runtimes and the registry.
     """
-    from edgekit.bench import _columns
-
     _check_runtimes(config)
     _targets.check_targets(config.targets)
     rows, skipped = _rows_to_run(config)

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from edgekit._versions import package_versions
+from edgekit.bench._export import weights_tag
 from edgekit.errors import BadInputError
-
-# Target → (bench runner that times its converted artifact, file the runner loads).
-TARGET_RUNNERS: dict[str, tuple[str, str]] = {
-    "onnxruntime-cpu": ("onnxruntime-cpu", ".onnx"),
-    "openvino-cpu": ("openvino-cpu", ".xml"),
-    "ncnn": ("ncnn-cpu", ".param"),
-}
-_TOOLS = ("torch", "onnxruntime", "openvino", "ncnn", "pnnx")
+from edgekit.paths import cache_dir
+from edgekit.runtimes import runtime_packages, target_timing
+from edgekit.targets import get_target
+from edgekit.targets._converter import timed_targets
+from edgekit.targets.export import ExportManifest, export_for_target
 
 
 def check_targets(targets: list[str]) -> list[str]:
@@ -24,12 +22,9 @@ def check_targets(targets: list[str]) -> list[str]:
         UnknownNameError: not a target id.
         BadInputError: a target whose toolchain cannot run here.
     """
-    from edgekit.targets import get_target
-
     for target in targets:
-        get_target(target)
-        if target not in TARGET_RUNNERS:
-            timeable = ", ".join(TARGET_RUNNERS)
+        if target_timing(get_target(target)) is None:
+            timeable = ", ".join(timed_targets())
             raise BadInputError(f"target {target} cannot be converted and timed here; timeable targets: {timeable}")
     return targets
 
@@ -41,17 +36,11 @@ def row_label(target: str) -> str:
 
 def runner_for(target: str) -> str:
     """The bench runner that times ``target``'s artifact."""
-    return TARGET_RUNNERS[target][0]
+    return timed_targets()[target][0]
 
 
 def _tools_tag() -> str:
-    parts = []
-    for tool in _TOOLS:
-        try:
-            parts.append(f"{tool}{version(tool)}")
-        except PackageNotFoundError:
-            continue
-    return "-".join(parts)
+    return "-".join(f"{tool}{v}" for tool, v in package_versions(runtime_packages()).items() if v is not None)
 
 
 def target_artifact(model: str, variant: str, target: str, weights: str) -> tuple[Path | None, str | None]:
@@ -65,11 +54,6 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
         variant (e.g. ncnn int8 is quantized by the user's own ncnn tools from calibration
         files, so timing the fp32 conversion under the int8 name would mislead).
     """
-    from edgekit.bench._artifacts import weights_tag
-    from edgekit.paths import cache_dir
-    from edgekit.targets import export_for_target
-    from edgekit.targets.export import ExportManifest
-
     folder = cache_dir("target-exports") / f"{model}-{weights_tag(weights)}-{variant}-{target}-{_tools_tag()}"
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
@@ -78,7 +62,7 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
     converted = manifest.verification.converted_precision
     if converted != manifest.precision:
         return None, f"{target} converts {manifest.precision} on the user's side; only its {converted} parent runs here"
-    suffix = TARGET_RUNNERS[target][1]
+    suffix = timed_targets()[target][1]
     if suffix == ".onnx":
         return folder / manifest.artifact, None
     (loaded,) = [f.path for f in manifest.files if f.path.endswith(suffix)]

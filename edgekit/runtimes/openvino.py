@@ -1,4 +1,5 @@
-"""OpenVINO verifier: convert the ONNX artifact to IR (.xml/.bin), save it, run it on the CPU plugin."""
+"""The OpenVINO runtime: the CPU runner (times ONNX files and OpenVINO IR alike) and the converter
+(ONNX → IR ``.xml``/``.bin``, saved with the export and run on the CPU plugin for parity)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,57 @@ from typing import Any
 
 import numpy as np
 
+from edgekit.bench._inputs import random_pixels, resolve_shape
+from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
 from edgekit.errors import BadInputError, VerificationError, summarize_exception
-from edgekit.targets._verifier import ToolchainVerifier
+from edgekit.onnx_io import load_onnx
+from edgekit.runtimes._spec import Runtime, register_runtime
+from edgekit.targets._converter import ToolchainConverter
+
+_PACKAGES = ("openvino",)
+
+# f32 on purpose: on CPUs with AMX/AVX512-BF16 OpenVINO would otherwise pick bf16 silently,
+# and an fp32 row must be fp32. One stream + LATENCY hint = one request at a time.
+_COMPILE_CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
+
+
+@register_runner
+class OpenvinoCpuRunner(Runner):
+    """OpenVINO on the CPU with explicit ``INFERENCE_NUM_THREADS``, reshaped to a static batch."""
+
+    name = "openvino-cpu"
+    family = "openvino"
+    device = "cpu"
+    artifact_suffixes = (".onnx", ".xml")
+    packages = _PACKAGES
+    optional_module = ("openvino", "openvino")
+
+    def prepare(self, source: Source, batch: int, threads: int) -> PreparedRun:
+        """Read, reshape to ``batch``, compile for the CPU, and bind the input tensor once."""
+        self.require_available()
+        import openvino as ov
+
+        if not isinstance(source, ArtifactSource):
+            raise BadInputError("openvino-cpu times ONNX or OpenVINO IR files; export the model first")
+        path = Path(source.path)
+        core = ov.Core()
+        try:
+            model = core.read_model(str(path))
+        except RuntimeError as exc:
+            # The first lines of OpenVINO's message only name C++ source locations; keep what it says.
+            raise BadInputError(f"OpenVINO cannot read {path.name}: {summarize_exception(exc)}") from exc
+        if len(model.inputs) != 1:
+            raise BadInputError(f"{path.name}: expected one input, found {len(model.inputs)}")
+        dims = [d.get_length() if d.is_static else None for d in model.inputs[0].get_partial_shape()]
+        shape = resolve_shape(dims, batch, source.input_px, path.name)
+        model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
+        config = _COMPILE_CONFIG | {"INFERENCE_NUM_THREADS": str(threads)}
+        compiled = core.compile_model(model, "CPU", config)
+        request = compiled.create_infer_request()
+        request.set_input_tensor(ov.Tensor(random_pixels(shape)))
+        settings = config | {"device": "CPU"}
+        return PreparedRun(run=request.infer, input_shape=shape, settings=settings)
+
 
 IR_DIR = "openvino"
 # f32 keeps the CPU plugin from running float layers in bf16/fp16 on CPUs that have them, so
@@ -24,8 +74,6 @@ def unconverted_ops(onnx_path: Path) -> list[str]:
     """
     from openvino.frontend import FrontEndManager
 
-    from edgekit.onnx_io import load_onnx
-
     by_name = {}
     for node in load_onnx(onnx_path, load_weights=False).graph.node:
         label = f"{node.domain}::{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type
@@ -36,11 +84,11 @@ def unconverted_ops(onnx_path: Path) -> list[str]:
     return sorted({by_name.get(name, name) for name in framework})
 
 
-class OpenvinoVerifier(ToolchainVerifier):
+class OpenvinoConverter(ToolchainConverter):
     """Converts with ``openvino.convert_model``, saves IR, runs it with the CPU plugin."""
 
     name = "openvino"
-    distributions = ("openvino",)
+    distributions = _PACKAGES
 
     def convert(self, onnx_path: Path, out_dir: Path, precision: str) -> list[Path]:
         """Save ``openvino/model.xml`` + ``.bin`` (weights compressed to fp16 for the fp16 precision)."""
@@ -79,3 +127,10 @@ class OpenvinoVerifier(ToolchainVerifier):
             request.infer({0: np.ascontiguousarray(pixels[start : start + step])})
             outputs.append(request.get_output_tensor(0).data.copy())
         return np.concatenate(outputs, axis=0)
+
+
+RUNTIME = register_runtime(Runtime(
+    name="openvino", description="OpenVINO: ONNX converted to IR (.xml + .bin), CPU plugin",
+    runners=(OpenvinoCpuRunner.name,), converter=OpenvinoConverter, packages=_PACKAGES, artifact_suffix=".xml",
+    artifact_folder=IR_DIR, artifact_role="openvino-ir", times_targets_with=OpenvinoCpuRunner.name,
+))  # fmt: skip

@@ -1,17 +1,22 @@
-"""onnxruntime runners: CPU EP, and the CUDA / TensorRT EPs where onnxruntime-gpu provides them."""
+"""The onnxruntime runtime: runners for the CPU EP (and the CUDA / TensorRT EPs where onnxruntime-gpu
+provides them), and the converter that runs the ONNX artifact itself with the target's provider."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from edgekit.bench._inputs import onnx_input_shape, random_pixels
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
 from edgekit.errors import BadInputError, MissingDependencyError
-from edgekit.ort import CPU_PROVIDER, make_session
+from edgekit.ort import CPU_PROVIDER, make_session, run_batches
+from edgekit.runtimes._spec import Runtime, register_runtime
+from edgekit.targets._converter import ToolchainConverter
 
 _ORT_PACKAGES = ("onnxruntime", "onnxruntime-gpu")
-_CUDA_PROVIDER = "CUDAExecutionProvider"
+CUDA_PROVIDER = "CUDAExecutionProvider"
 _TENSORRT_PROVIDER = "TensorrtExecutionProvider"
 
 
@@ -99,7 +104,7 @@ class OrtCudaRunner(_OrtGpuRunner):
     """onnxruntime CUDA execution provider (needs onnxruntime-gpu and a GPU)."""
 
     name = "onnxruntime-cuda"
-    providers = (_CUDA_PROVIDER, CPU_PROVIDER)
+    providers = (CUDA_PROVIDER, CPU_PROVIDER)
 
 
 @register_runner
@@ -107,4 +112,40 @@ class OrtTensorrtRunner(_OrtGpuRunner):
     """onnxruntime TensorRT execution provider (needs onnxruntime-gpu built with TensorRT)."""
 
     name = "onnxruntime-tensorrt"
-    providers = (_TENSORRT_PROVIDER, _CUDA_PROVIDER, CPU_PROVIDER)
+    providers = (_TENSORRT_PROVIDER, CUDA_PROVIDER, CPU_PROVIDER)
+
+
+class OnnxruntimeConverter(ToolchainConverter):
+    """Runs the ONNX artifact in onnxruntime (CPU, or CUDA for CUDA targets), as deployed (optimizations on)."""
+
+    name = "onnxruntime"
+    distributions = _ORT_PACKAGES
+
+    def _providers(self) -> list[str]:
+        return [CUDA_PROVIDER, CPU_PROVIDER] if self.spec.verification.requires_cuda else [CPU_PROVIDER]
+
+    def cuda_missing(self) -> str | None:
+        """CUDA targets need onnxruntime-gpu's CUDA provider and a device."""
+        if not self.spec.verification.requires_cuda:
+            return None
+        import onnxruntime as ort
+
+        if CUDA_PROVIDER not in ort.get_available_providers():
+            return "needs onnxruntime-gpu with the CUDA provider and an NVIDIA GPU"
+        return None
+
+    def convert(self, onnx_path: Path, out_dir: Path, precision: str) -> list[Path]:
+        """Nothing to convert: onnxruntime consumes the ONNX artifact itself."""
+        return [onnx_path.relative_to(out_dir) if onnx_path.is_relative_to(out_dir) else onnx_path]
+
+    def run(self, out_dir: Path, files: list[Path], pixels: np.ndarray) -> np.ndarray:
+        """Run the ONNX artifact with the target's providers."""
+        session = make_session(out_dir / files[0], threads=self.threads, providers=self._providers())
+        return run_batches(session, pixels)
+
+
+RUNTIME = register_runtime(Runtime(
+    name="onnxruntime", description="ONNX Runtime: the ONNX artifact itself, CPU / CUDA / TensorRT providers",
+    runners=(OrtCpuRunner.name, OrtCudaRunner.name, OrtTensorrtRunner.name), converter=OnnxruntimeConverter,
+    packages=_ORT_PACKAGES, artifact_suffix=".onnx", times_targets_with=OrtCpuRunner.name,
+))  # fmt: skip

@@ -1,49 +1,39 @@
-"""The verifier interface: convert an ONNX artifact with a vendor toolchain and run it here.
+"""The converter interface: turn an ONNX artifact into a toolchain's format and run it here.
 
-One module per toolchain (``onnxruntime.py``, ``openvino.py``, ``ncnn.py``) subclasses
-:class:`ToolchainVerifier`; the subclass registers itself under its ``name`` (duplicates raise).
-Modules are imported only when a target needs them, so vendor packages stay optional.
+Each runtime module in :mod:`edgekit.runtimes` that converts (``onnxruntime``, ``openvino``,
+``ncnn``, or a plug-in) subclasses :class:`ToolchainConverter` and names the subclass in its
+:class:`~edgekit.runtimes.Runtime` declaration; a target file names the runtime in
+``verification.verifier``. Runtime modules are imported only when a target needs them, and
+vendor packages only inside ``convert``/``run``, so they stay optional.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from abc import ABC, abstractmethod
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
+from edgekit._versions import package_versions
 from edgekit.errors import MissingDependencyError
+from edgekit.runtimes import get_runtime, list_runtimes, target_timing
+from edgekit.targets._registry import get_target, list_targets
 from edgekit.targets._schema import TargetSpec
 
-_MODULES = {
-    "onnxruntime": "edgekit.targets.onnxruntime",
-    "openvino": "edgekit.targets.openvino",
-    "ncnn": "edgekit.targets.ncnn",
-}
 
-
-class ToolchainVerifier(ABC):
+class ToolchainConverter(ABC):
     """Converts an ONNX artifact into a toolchain's format and runs it on CPU here.
 
     Example:
-        >>> verifier = get_verifier(get_target("openvino-cpu"))
-        >>> files = verifier.convert(Path("out/model.onnx"), Path("out"), "fp32")
-        >>> logits = verifier.run(Path("out"), files, pixels)  # (N, classes)
+        >>> converter = get_converter(get_target("openvino-cpu"))
+        >>> files = converter.convert(Path("out/model.onnx"), Path("out"), "fp32")
+        >>> logits = converter.run(Path("out"), files, pixels)  # (N, classes)
     """
 
-    name: ClassVar[str]
+    name: ClassVar[str]  # the runtime's name
     distributions: ClassVar[tuple[str, ...]] = ()  # pip distributions whose versions go in the manifest
-    _registry: ClassVar[dict[str, type[ToolchainVerifier]]] = {}
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.name in ToolchainVerifier._registry:
-            raise ValueError(f"a verifier named {cls.name!r} is already registered")
-        ToolchainVerifier._registry[cls.name] = cls
 
     def __init__(self, spec: TargetSpec, threads: int | None = None) -> None:
         self.spec = spec
@@ -64,13 +54,7 @@ class ToolchainVerifier(ABC):
 
     def tool_versions(self) -> dict[str, str]:
         """Versions of the toolchain packages used."""
-        found = {}
-        for dist in self.distributions:
-            try:
-                found[dist] = version(dist)
-            except PackageNotFoundError:
-                continue
-        return found
+        return {name: v for name, v in package_versions(self.distributions).items() if v is not None}
 
     def cuda_missing(self) -> str | None:
         """Why a CUDA target cannot run here (None when it can); overridden by runtimes that know."""
@@ -83,31 +67,42 @@ def missing_packages(spec: TargetSpec) -> list[str]:
 
 
 def why_not_verifiable(spec: TargetSpec) -> str | None:
-    """Why the target cannot be converted and run here, or None when it can."""
+    """Why the target cannot be converted and run here, or None when it can.
+
+    Raises:
+        UnknownNameError: the target names a runtime that is not declared.
+    """
     if spec.verification.verifier is None:
         return spec.verification.note or f"no pip-installable {spec.toolchain.name} for this host"
+    runtime = get_runtime(spec.verification.verifier)
+    if runtime.converter is None:
+        return f"runtime {runtime.name} times artifacts but does not convert them"
     missing = missing_packages(spec)
     if missing:
         extra = spec.verification.extra
         hint = f"pip install edgekit[{extra}]" if extra else "pip install " + " ".join(missing)
         return f"needs {', '.join(missing)} ({hint})"
     if spec.verification.requires_cuda:
-        return _load(spec.verification.verifier)(spec).cuda_missing()
+        return runtime.converter(spec).cuda_missing()
     return None
 
 
-def _load(name: str) -> type[ToolchainVerifier]:
-    importlib.import_module(_MODULES[name])
-    return ToolchainVerifier._registry[name]
-
-
-def get_verifier(spec: TargetSpec, threads: int | None = None) -> ToolchainVerifier:
-    """The verifier of a target, ready to use.
+def get_converter(spec: TargetSpec, threads: int | None = None) -> ToolchainConverter:
+    """The converter of a target, ready to use.
 
     Raises:
-        MissingDependencyError: the target has no verifier here, or its packages or device are missing.
+        MissingDependencyError: the target has no converter here, or its packages or device are missing.
     """
     reason = why_not_verifiable(spec)
     if reason is not None or spec.verification.verifier is None:
         raise MissingDependencyError(f"target {spec.id} cannot be verified here: {reason}")
-    return _load(spec.verification.verifier)(spec, threads)
+    return get_runtime(spec.verification.verifier).converter(spec, threads)
+
+
+def timed_targets() -> dict[str, tuple[str, str]]:
+    """Target → (runner that times its converted artifact here, file suffix it loads), for every target a
+    runtime converts and times on this host's CPU, in runtime declaration order (then by id)."""
+    order = {runtime.name: i for i, runtime in enumerate(list_runtimes())}
+    specs = [get_target(t) for t in list_targets()]
+    timed = [(order.get(s.verification.verifier or "", len(order)), s.id, target_timing(s)) for s in specs]
+    return {target: timing for _, target, timing in sorted(timed, key=lambda row: row[0]) if timing is not None}

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from edgekit.bench import BenchConfig
-from edgekit.bench import compare as compare_module
-from edgekit.bench.compare import CompareConfig, compare, list_variants, register_variant
+from edgekit.compare import CompareConfig, compare, list_variants, register_variant
+from edgekit.compare import table as compare_module
+from edgekit.compare._variants import VARIANTS
 from edgekit.errors import BadInputError
 from edgekit.store import ResultsStore
 
@@ -31,13 +32,13 @@ def copy_variant():
 
     @register_variant("copy")
     def _copy(model: str, weights: str) -> Path:
-        source = compare_module._VARIANTS["fp32"](model, weights)
+        source = VARIANTS.get("fp32")(model, weights)
         target = source.with_name(source.stem + "-copy.onnx")
         shutil.copyfile(source, target)
         return target
 
     yield "copy"
-    del compare_module._VARIANTS["copy"]
+    del VARIANTS.entries["copy"]
 
 
 def _imagenet_like(folder: Path, classes: int = 1000) -> Path:

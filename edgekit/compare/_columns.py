@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from edgekit.analysis import analyze_model, analyze_onnx
+from edgekit.bench._export import fp32_onnx
 from edgekit.bench.host import fingerprint, tool_versions
-from edgekit.images import ImageBatch, generated_images
+from edgekit.compare._config import CompareConfig
+from edgekit.evaluate import accuracy, check_class_count, load_eval_images, selection_label
+from edgekit.fidelity import onnx_fidelity
+from edgekit.images import IMAGE_SUFFIXES, ImageBatch, generated_images
+from edgekit.logits import onnx_predictor
 from edgekit.metrics import Metric, Provenance, computed
 from edgekit.models import get_model_info, parse_weights
-
-if TYPE_CHECKING:
-    from edgekit.bench.compare import CompareConfig
 
 # Without --limit/--per-class, a folder larger than this is sampled per class (all of it would
 # not fit in memory: 50,000 ImageNet-val images are 30 GB as float32 tensors).
@@ -22,8 +24,6 @@ _PCT = 100.0
 
 
 def _count_images(folder: Path) -> int:
-    from edgekit.images import IMAGE_SUFFIXES
-
     return sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -35,8 +35,6 @@ def load_data(config: CompareConfig) -> dict[str, tuple[ImageBatch, str]]:
     Raises:
         BadInputError: class count mismatch, empty or undecodable folder.
     """
-    from edgekit.evaluate import check_class_count, load_eval_images, selection_label
-
     if config.data is None:
         return {}
     for model in config.models:
@@ -59,8 +57,6 @@ def _measured(name: str, value: float, unit: str, n_samples: int, note: str) -> 
 
 
 def _graph_cells(model: str, variant: str, path: Path) -> dict[str, Metric]:
-    from edgekit.analysis import analyze_model, analyze_onnx
-
     # fp32: the registry analysis (BN unfolded, so params equal the PyTorch module's count).
     analysis = analyze_model(model) if variant == "fp32" else analyze_onnx(path)
     by_name = {m.name: m for m in analysis.metrics()}
@@ -74,8 +70,6 @@ def _graph_cells(model: str, variant: str, path: Path) -> dict[str, Metric]:
 
 def _accuracy_cells(model: str, variant: str, path: Path, config: CompareConfig,
                     data: dict[str, tuple[ImageBatch, str]]) -> dict[str, Metric]:  # fmt: skip
-    from edgekit.evaluate import accuracy, onnx_predictor
-
     info = get_model_info(model)
     if model not in data:
         return {"top1_pct": info.top1} if variant == "fp32" else {}
@@ -87,8 +81,6 @@ def _accuracy_cells(model: str, variant: str, path: Path, config: CompareConfig,
 
 def _fidelity_cells(model: str, path: Path, reference: Path, config: CompareConfig,
                     data: dict[str, tuple[ImageBatch, str]]) -> dict[str, Metric]:  # fmt: skip
-    from edgekit.evaluate import onnx_fidelity
-
     if model in data:
         images, label = data[model]
     else:
@@ -116,8 +108,6 @@ def static_cells(config: CompareConfig, artifacts: dict[tuple[str, str], Path],
 
 
 def _fp32_reference(model: str, config: CompareConfig) -> Path:
-    from edgekit.bench._artifacts import fp32_onnx
-
     return fp32_onnx(model, config.weights)
 
 

@@ -1,0 +1,40 @@
+"""fp32 ONNX exports of registry models for the file-based runners, cached on disk."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+from edgekit.fileio import sha256_file
+from edgekit.models import build_model, get_model_info, parse_weights
+from edgekit.onnx_io import DEFAULT_OPSET, save_onnx, torch_to_onnx
+from edgekit.paths import cache_dir
+
+_DIGEST_CHARS = 12
+
+
+def weights_tag(weights: str) -> str:
+    """A cache-key tag for a weights policy (a checkpoint by its digest)."""
+    policy = parse_weights(weights)
+    if policy.kind == "checkpoint":
+        assert policy.path is not None
+        return f"ckpt-{sha256_file(policy.path)[:_DIGEST_CHARS]}"
+    return policy.kind
+
+
+def fp32_onnx(name: str, weights: str = "none", input_px: int | None = None) -> Path:
+    """Return the cached fp32 ONNX export of a registry model (dynamic batch, BN folded).
+
+    The cache key holds the model, weights (a checkpoint by its digest), input size, opset
+    and torch version, so a changed input never reuses a stale file.
+
+    Raises:
+        UnknownNameError, WeightsUnavailableError, BadInputError: from building the model.
+    """
+    px = input_px or get_model_info(name).preprocessing.crop_px
+    key = f"{name}-{weights_tag(weights)}-{px}px-opset{DEFAULT_OPSET}-torch{version('torch')}.onnx"
+    path = cache_dir("bench-onnx") / key
+    if not path.is_file():
+        graph = torch_to_onnx(build_model(name, weights), (1, 3, px, px), opset=DEFAULT_OPSET)
+        save_onnx(graph, path)
+    return path
