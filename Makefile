@@ -40,6 +40,7 @@ bench: setup
 	$(PY) benchmarks/predictor_validation.py
 	$(PY) benchmarks/memory_check.py
 	$(PY) benchmarks/fuzz_loaders.py
+	$(PY) benchmarks/real_weights.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

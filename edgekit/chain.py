@@ -14,11 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit.errors import BadInputError
 from edgekit.images import generated_images, load_images
-from edgekit.manifest import LabelsRecord, LineageEntry
+from edgekit.manifest import LabelsRecord, LineageEntry, labels_record
 from edgekit.models import Preprocessing
+from edgekit.models._source import ModelSource
 from edgekit.onnx_io import DEFAULT_OPSET
-from edgekit.passes import Artifact, ExportOnnx, StaticInt8, get_pass
+from edgekit.passes import Artifact, ArtifactKind, ExportOnnx, StaticInt8, get_pass
 from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
 from edgekit.passes.quantize_static import DEFAULT_CALIBRATION_COUNT, QuantOptions
 from edgekit.recipes import Recipe, RecipeStep
@@ -44,7 +46,7 @@ class ExportOptions(BaseModel):
 
 @dataclass(frozen=True)
 class SourceModel:
-    """A float classifier module and what is known about it."""
+    """A float classifier (a torch module, or an NCHW ONNX graph for ``kind="onnx"``) and what is known about it."""
 
     name: str
     module: Any
@@ -52,6 +54,44 @@ class SourceModel:
     weights: str = "custom"
     accuracy_meaningful: bool = False
     labels: LabelsRecord | None = None
+    kind: ArtifactKind = "torch"
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_source(cls, source: ModelSource) -> SourceModel:
+        """Load a :class:`~edgekit.models._source.ModelSource` (builds or reads the network)."""
+        loaded = source.load()
+        labels = labels_record(loaded.labels, loaded.num_classes, loaded.labels_source)
+        return cls(name=loaded.name, module=loaded.model, preprocessing=loaded.preprocessing, weights=loaded.weights,
+                   accuracy_meaningful=loaded.accuracy_meaningful, labels=labels, kind=loaded.kind,
+                   notes=loaded.notes)  # fmt: skip
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """The batch-1 NCHW input shape."""
+        side = self.preprocessing.crop_px
+        return (1, 3, side, side)
+
+    def root(self) -> Artifact:
+        """The artifact a chain starts from."""
+        return Artifact(kind=self.kind, model=self.module, input_shape=self.input_shape,
+                        preprocessing=self.preprocessing)  # fmt: skip
+
+    def applicable(self, plan: Recipe) -> Recipe:
+        """``plan`` as it runs on this source: an ONNX source skips the export; torch-only passes are refused.
+
+        Raises:
+            BadInputError: the recipe needs the torch module (pruning, torch baselines) and the source is ONNX.
+        """
+        if self.kind == "torch":
+            return plan
+        steps = tuple(s for s in plan.steps if s.pass_name != ExportOnnx.name)
+        torch_only = [s.pass_name for s in steps if get_pass(s.pass_name).capabilities.input_kind != "onnx"]
+        if torch_only or not steps:
+            needs = ", ".join(torch_only or plan.pass_names)
+            raise BadInputError(f"recipe {plan.name} needs the torch module ({needs}); {self.name} is an ONNX file: "
+                                "use fp32, fp16 or int8")  # fmt: skip
+        return plan.model_copy(update={"steps": steps})
 
 
 @dataclass(frozen=True)

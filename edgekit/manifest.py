@@ -57,6 +57,14 @@ class LabelsRecord(BaseModel):
     count: int
     sha256: str
     source: str
+    names: list[str] | None = Field(None, description="the class names by output index, when known")
+
+    def describe(self, shown: int = 5) -> str:
+        """``5 classes (labels file labels.txt): daisy, dandelion, rose, sunflower, tulip``."""
+        if not self.names:
+            return f"{self.count} classes (indices 0..{self.count - 1}; no names given)"
+        more = f", … (+{len(self.names) - shown})" if len(self.names) > shown else ""
+        return f"{self.count} classes ({self.source}): {', '.join(self.names[:shown])}{more}"
 
 
 class LineageEntry(BaseModel):
@@ -112,7 +120,9 @@ def labels_record(names: list[str] | None, count: int, source: str) -> LabelsRec
     """Digest the class names (one per line); without names, the indices ``0..count-1`` are digested."""
     lines = names if names is not None and len(names) == count else [str(i) for i in range(count)]
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    return LabelsRecord(count=count, sha256=digest, source=source if lines is names else "class indices")
+    named = lines is names
+    return LabelsRecord(count=count, sha256=digest, source=source if named else "class indices",
+                        names=list(lines) if named else None)  # fmt: skip
 
 
 def artifact_metadata(preprocessing: Preprocessing, labels: LabelsRecord, lineage: list[dict[str, Any]],

@@ -15,6 +15,13 @@ from typing import Literal
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit.accuracy_control import (
+    accuracy_controlled_chain,
+    accuracy_metrics,
+    load_data,
+    require_max_drop,
+    store_accuracy,
+)
 from edgekit.analysis import ANALYZER, TensorSpec, analyze_onnx
 from edgekit.chain import (
     Chain,
@@ -26,12 +33,12 @@ from edgekit.chain import (
     run_chain,
 )
 from edgekit.errors import BadInputError, VerificationError
+from edgekit.evaluate import AccuracyDrop
 from edgekit.fidelity import Fidelity, fidelity
 from edgekit.fileio import atomic_dir, atomic_path, sha256_file, write_json_atomic
 from edgekit.manifest import (
     MANIFEST_NAME,
     ArtifactRecord,
-    LabelsRecord,
     Manifest,
     artifact_metadata,
     labels_record,
@@ -40,8 +47,8 @@ from edgekit.manifest import (
     torchscript_bytes,
 )
 from edgekit.metrics import Metric, computed
-from edgekit.models import WeightsPolicy, build_model, get_model_info, parse_weights
-from edgekit.models._registry import categories
+from edgekit.models import WeightsPolicy, parse_weights
+from edgekit.models._source import ModelSource, is_registry_name, parse_source
 from edgekit.onnx_io import INPUT_NAME, OUTPUT_NAME, save_onnx
 from edgekit.passes import Artifact, get_pass
 from edgekit.passes._torch_util import example_input
@@ -49,6 +56,7 @@ from edgekit.passes.quantize_static import QuantOptions
 from edgekit.recipes import Recipe, get_recipe
 from edgekit.verify import ProbeInputs, tolerance_for
 from edgekit.verify.final import FinalCheck, check_written
+from edgekit.verify.guard import MAX_SENSITIVE_LAYERS, GuardOutcome
 from edgekit.vocab import DEFAULT_OUT_ROOT
 
 
@@ -63,13 +71,20 @@ class OptimizeResult(BaseModel):
     verdict: Verdict
     manifest: Manifest
     report: list[str] = Field(description="the one-screen report, line by line")
+    accuracy: AccuracyDrop | None = Field(None, description="measured on --data: the fp32 parent and the variant")
 
     def require_passed(self) -> None:
-        """Raise unless the variant passed (or was explicitly left unverified).
+        """Raise unless the variant passed (or was explicitly left unverified) and met ``--max-drop``.
 
         Raises:
-            VerificationError: the variant failed verification.
+            VerificationError: the variant failed verification, or its measured top-1 drop exceeds --max-drop.
         """
+        if self.verdict != "failed" and self.accuracy is not None and self.accuracy.met is False:
+            raise VerificationError(
+                f"{self.manifest.model} {self.manifest.recipe}: no int8 step kept the top-1 drop within "
+                f"{self.accuracy.max_drop_pct:g} pt (best {self.accuracy.drop_pct:.2f} pt, kept at "
+                f"{self.artifact_path}); see {self.manifest_path}"
+            )
         if self.verdict == "failed":
             lineage = self.manifest.lineage
             failed = [e.pass_name for e in lineage if e.verification and e.verification.status == "failed"]
@@ -80,7 +95,7 @@ class OptimizeResult(BaseModel):
 
 
 def optimize(
-    model_name: str,
+    model_name: str | ModelSource,
     recipe: str = "fp32",
     weights: WeightsPolicy | str = "none",
     calib_dir: Path | None = None,
@@ -90,11 +105,19 @@ def optimize(
     export: ExportOptions | None = None,
     quant: QuantOptions | None = None,
     verify: bool = True,
+    data: Path | None = None,
+    max_drop: float | None = None,
+    input_size: int | None = None,
+    mean: tuple[float, float, float] | None = None,
+    std: tuple[float, float, float] | None = None,
+    layout: str | None = None,
+    labels: Path | None = None,
 ) -> OptimizeResult:
     """Build ``model_name`` and produce the ``recipe`` variant in ``out_dir``.
 
     Args:
-        model_name: a registry model (see ``edgekit models``).
+        model_name: a model source: a registry name, ``arch@checkpoint``, ``module:function``, ``timm:<name>``,
+            an ONNX file (see :func:`~edgekit.models._source.parse_source`), or a parsed ``ModelSource``.
         recipe: a recipe name (see ``edgekit recipes``).
         weights: ``imagenet``, ``none`` (seeded random init: fidelity only) or a checkpoint path.
         calib_dir: images for int8 calibration and held-out fidelity; None = generated images.
@@ -103,6 +126,12 @@ def optimize(
         export: opset / static-batch overrides for the export step.
         quant: int8 format overrides (activation/weight types, symmetry, per-channel, calibrator).
         verify: False skips every check; the manifest then says ``unverified``.
+        data: a labelled image folder: top-1/top-5 of the fp32 parent and of the variant are measured on it,
+            reported with the drop, kept in the manifest and the results store.
+        max_drop: with ``data`` and an int8 recipe, walk the int8 guard until the measured top-1 drop is at
+            most this many points (:func:`~edgekit.verify.guard.accuracy_controlled_int8`).
+        input_size, mean, std, layout, labels: the source's input and class names (see
+            :func:`~edgekit.models._source.parse_source`; defaults: the model's own, else ImageNet's, stated).
 
     Raises:
         UnknownNameError: unknown model or recipe.
@@ -110,17 +139,17 @@ def optimize(
         WeightsUnavailableError: ImageNet weights requested offline.
     """
     plan = get_recipe(recipe)
-    info = get_model_info(model_name)
-    target = resolve_out_dir(out_dir, model_name, plan.name)
     policy = parse_weights(weights) if isinstance(weights, str) else weights
+    if labels is None and data is not None and not (isinstance(model_name, str) and is_registry_name(model_name)):
+        labels = data  # an own model's classes are the labelled folder's class folders, unless --labels says
+    parsed = parse_source(model_name, weights=str(policy), input_size=input_size, mean=mean, std=std, layout=layout,
+                          labels=labels)  # fmt: skip
     overrides = Overrides(export, quant, Path(calib_dir) if calib_dir else None, calib_count)
-    inputs = probe_inputs(info.preprocessing, info.input_shape, overrides)  # a bad --calib fails here, early
-    source = SourceModel(
-        name=model_name, module=build_model(model_name, policy), preprocessing=info.preprocessing,
-        weights=str(policy), accuracy_meaningful=policy.accuracy_meaningful,
-        labels=_registry_labels(model_name, info.num_classes, info.weights_name),
-    )  # fmt: skip
-    return _optimize(source, plan, target, overrides, inputs, verify)
+    source = SourceModel.from_source(parsed)
+    plan = source.applicable(plan)  # an ONNX source refuses torch-only recipes before anything is written
+    target = resolve_out_dir(out_dir, source.name, plan.name)
+    inputs = probe_inputs(source.preprocessing, source.input_shape, overrides)  # a bad --calib fails here
+    return _optimize(source, plan, target, overrides, inputs, verify, data, max_drop)
 
 
 def optimize_module(
@@ -130,23 +159,45 @@ def optimize_module(
     *,
     overrides: Overrides | None = None,
     verify: bool = True,
+    data: Path | None = None,
+    max_drop: float | None = None,
+    max_float_layers: int = MAX_SENSITIVE_LAYERS,
 ) -> OptimizeResult:
-    """Produce a recipe variant of any float classifier module (same checks as :func:`optimize`)."""
-    plan = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    """Produce a recipe variant of any float classifier module (same checks as :func:`optimize`).
+
+    ``max_float_layers`` bounds the sensitive layers ``max_drop`` may keep float (default 8).
+    """
+    plan = source.applicable(get_recipe(recipe) if isinstance(recipe, str) else recipe)
     overrides = overrides or Overrides()
     target = resolve_out_dir(out_dir, source.name, plan.name)
-    side = source.preprocessing.crop_px
-    inputs = probe_inputs(source.preprocessing, (1, 3, side, side), overrides)
-    return _optimize(source, plan, target, overrides, inputs, verify)
+    inputs = probe_inputs(source.preprocessing, source.input_shape, overrides)
+    return _optimize(source, plan, target, overrides, inputs, verify, data, max_drop, max_float_layers)
 
 
-def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overrides,
-              inputs: ProbeInputs, verify: bool) -> OptimizeResult:  # fmt: skip
-    side = source.preprocessing.crop_px
-    root = Artifact(kind="torch", model=source.module, input_shape=(1, 3, side, side),
-                    preprocessing=source.preprocessing)  # fmt: skip
-    chain = run_chain(root, plan, overrides, inputs, verify)
-    return write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc))
+def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overrides, inputs: ProbeInputs,
+              verify: bool, data: Path | None = None, max_drop: float | None = None,
+              max_float_layers: int = MAX_SENSITIVE_LAYERS) -> OptimizeResult:  # fmt: skip
+    require_max_drop(plan, max_drop, data, verify)
+    root = source.root()
+    if data is None:
+        chain = run_chain(root, plan, overrides, inputs, verify)
+        return write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc))
+    labelled = load_data(source, root, data, inputs)  # a bad --data fails before any pass runs
+    reference = labelled.measure_artifact(root)
+    if max_drop is None:
+        chain = run_chain(root, plan, overrides, inputs, verify)
+    else:
+        chain = accuracy_controlled_chain(root, plan, overrides, inputs, labelled, reference, max_drop,
+                                          max_float_layers)  # fmt: skip
+    drop = None
+    if chain.verdict != "failed":
+        drop = AccuracyDrop(reference=reference, variant=labelled.measure_artifact(chain.final.artifact),
+                            max_drop_pct=max_drop)  # fmt: skip
+    result = write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc), accuracy=drop)
+    if drop is not None and result.artifact_path is not None:
+        stored = store_accuracy(source.name, plan.name, source.weights, drop)
+        result.report[-1:-1] = [stored] if stored else []
+    return result
 
 
 def resolve_out_dir(out_dir: Path | str | None, model: str, recipe: str) -> Path:
@@ -166,15 +217,12 @@ def resolve_out_dir(out_dir: Path | str | None, model: str, recipe: str) -> Path
     return target
 
 
-def _registry_labels(name: str, count: int, weights_name: str) -> LabelsRecord:
-    return labels_record(categories(name), count, f"torchvision {weights_name} categories")
-
-
 _PRECISION_ORDER = ("fp32", "fp16", "int8")  # parity kinds from strict to loose ("lossy" is not a tolerance)
 
 
 def write_variant(source: SourceModel, plan: Recipe, chain: Chain, target: Path, inputs: ProbeInputs,
-                  created_at: datetime | None = None) -> OptimizeResult:  # fmt: skip
+                  created_at: datetime | None = None,
+                  accuracy: AccuracyDrop | None = None) -> OptimizeResult:  # fmt: skip
     """Serialize the chain's artifact with its metadata, check the written file, write the manifest.
 
     Everything goes into a temporary folder first, swapped into ``target`` only when complete.
@@ -194,7 +242,7 @@ def write_variant(source: SourceModel, plan: Recipe, chain: Chain, target: Path,
             _write_artifact(artifact, path, metadata)
             record = ArtifactRecord(file=name, format=file_format, sha256=sha256_file(path), bytes=path.stat().st_size)
             final = _final_check(chain, path, file_format, inputs, plan)
-            metrics = _file_metrics(path, file_format)
+            metrics = _file_metrics(path, file_format) + (accuracy_metrics(accuracy) if accuracy else [])
             if final.status == "failed":
                 path.unlink()
                 record = None
@@ -211,7 +259,8 @@ def write_variant(source: SourceModel, plan: Recipe, chain: Chain, target: Path,
         write_json_atomic(folder / MANIFEST_NAME, manifest.model_dump(mode="json"))
     return OptimizeResult(
         out_dir=target, artifact_path=target / name if record else None, manifest_path=target / MANIFEST_NAME,
-        verdict=manifest.verdict, manifest=manifest, report=render_report(manifest, target),
+        verdict=manifest.verdict, manifest=manifest, report=render_report(manifest, target, accuracy),
+        accuracy=accuracy,
     )  # fmt: skip
 
 
@@ -259,15 +308,15 @@ def _end_to_end(chain: Chain) -> Fidelity | None:
 
 
 def _notes(source: SourceModel, chain: Chain) -> list[str]:
-    notes = [] if source.accuracy_meaningful else [
+    notes = list(source.notes) if source.accuracy_meaningful else [*source.notes,
         f"weights {source.weights}: random init, so no accuracy is meaningful; fidelity figures compare "
         "outputs with the parent model on the listed inputs only"
     ]  # fmt: skip
     return notes + [f"{e.pass_name}: {note}" for e in chain.lineage for note in e.report.notes]
 
 
-def render_report(manifest: Manifest, out_dir: Path) -> list[str]:
-    """The one-screen plain-text report of a manifest."""
+def render_report(manifest: Manifest, out_dir: Path, accuracy: AccuracyDrop | None = None) -> list[str]:
+    """The one-screen plain-text report of a manifest (and of the accuracy measured with ``--data``)."""
     lines = [f"{manifest.model} · recipe {manifest.recipe} · weights {manifest.weights}"]
     if manifest.artifact:
         lines.append(f"artifact  {out_dir / manifest.artifact.file}  {manifest.artifact.bytes / 2**20:.2f} MiB  "
@@ -277,6 +326,7 @@ def render_report(manifest: Manifest, out_dir: Path) -> list[str]:
         params, gmacs, peak = (figures[k].value for k in ("params", "macs_giga", "peak_activation_mb"))
         lines.append(f"graph     {params / 1e6:.3f} M params · {gmacs:.3f} GMAC · peak activations {peak:.2f} MiB "
                      "(computed)")  # fmt: skip
+    lines.append(f"labels    {manifest.labels.describe()}")
     lines.append("steps")
     for entry in manifest.lineage:
         verdict = entry.verification
@@ -285,6 +335,7 @@ def render_report(manifest: Manifest, out_dir: Path) -> list[str]:
         lines.append(f"  {entry.pass_name:<20} {status:<10} {detail}")
         if entry.guard:
             lines.append(f"  {'':<20} {'':<10} {entry.guard.summary()}")
+            lines += _accuracy_walk(entry.guard)
     lines += [f"  · {note}" for note in manifest.notes]
     for key, label in manifest.verification_inputs.items():
         lines.append(f"inputs    {key}: {label}")
@@ -292,6 +343,29 @@ def render_report(manifest: Manifest, out_dir: Path) -> list[str]:
         e2e = manifest.end_to_end
         lines.append(f"vs float  top-1 agreement {e2e.top1_agreement:.3f}, cosine {e2e.cosine_mean:.4f} "
                      f"(images above; fidelity, not accuracy)")  # fmt: skip
+    lines += accuracy.lines(manifest.recipe) if accuracy else []
     lines.append(f"deployed  {manifest.final_check.status}: {manifest.final_check.detail}")
     lines.append(f"verdict   {manifest.verdict.upper()}   manifest {out_dir / MANIFEST_NAME}")
     return lines
+
+
+def _accuracy_walk(guard: GuardOutcome) -> list[str]:
+    """One line per rung of an accuracy-controlled int8 walk: its change and measured drop."""
+    if guard.max_drop_pct is None:
+        return []
+    lines = []
+    for attempt in guard.attempts:
+        change = ", ".join(f"{k}={_short(v)}" for k, v in attempt.changes.items()) or "as configured"
+        if attempt.drop_pct is None:
+            lines.append(f"  {'':<20} {'':<10} · {attempt.step:<20} {attempt.status} ({attempt.detail})")
+            continue
+        kept = " ← kept" if attempt.step == guard.kept_step else ""
+        lines.append(f"  {'':<20} {'':<10} · {attempt.step:<20} top-1 {attempt.top1_pct:.2f} % drop "
+                     f"{attempt.drop_pct:.2f} pt ({change}){kept}")  # fmt: skip
+    return lines
+
+
+def _short(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"{len(value)} nodes (…{value[-1]})" if value else "none"
+    return str(value)

@@ -4,9 +4,11 @@ Candidates = models × recipes (fp32 / fp16 / int8) × profiles × their targets
 Each is predicted (:mod:`edgekit.predict`) and checked against the constraints with the
 *pessimistic* end of every interval (P6: a hard constraint never rests on a central estimate):
 RAM (the budget, and the device's usable RAM), FPS, power (the fastest power mode within the
-budget) and published top-1. On the ``host`` profile a measurement already in the results store
-(``edgekit bench``/``compare``) replaces the predicted latency and is labelled *measured*.
-Feasible candidates are ranked by published top-1, then by their
+budget) and top-1: measured on a labelled folder when the results store holds a figure for that model and
+recipe (``optimize``/``compare``/``bench --data``, with the data's digest and image count), published
+otherwise, none for an own model without a measurement. On the ``host`` profile a measurement already in the
+results store (``edgekit bench``/``compare``) replaces the predicted latency and is labelled *measured*.
+Feasible candidates are ranked by that top-1, then by their
 pessimistic FPS; rejected ones carry every reason, and the closest misses are listed.
 """
 
@@ -21,11 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import BadInputError
 from edgekit.host_measured import HOST_PROFILE, HostMeasurements
-from edgekit.metrics import Metric
+from edgekit.metrics import Metric, Provenance
 from edgekit.models import get_model_info
+from edgekit.models._source import is_registry_name
 from edgekit.predict import Coordinates, Prediction, load_params, model_features, predictor_id
 from edgekit.predict._predict import predict_resolved
 from edgekit.profiles import DeviceProfile, PowerMode, get_profile, load_profiles
+from edgekit.store import AccuracyRecord, ResultsStore
 from edgekit.targets import get_target
 
 # The classic edge CNNs: small enough that a cold run exports them in seconds.
@@ -48,7 +52,7 @@ class Constraints(BaseModel):
     ram_mb: float = Field(gt=0, description="RAM budget in MB (2**20 bytes)")
     fps: float = Field(gt=0, description="required frames per second, single stream")
     power_w: float | None = Field(None, gt=0, description="board power budget in W")
-    min_top1: float | None = Field(None, ge=0, le=100, description="minimum published ImageNet top-1 %")
+    min_top1: float | None = Field(None, ge=0, le=100, description="minimum top-1 % (measured, else published)")
 
 
 class Margins(BaseModel):
@@ -74,7 +78,7 @@ class Candidate(BaseModel):
     unit: str
     power_mode: str
     prediction: Prediction
-    top1: Metric | None = Field(None, description="published ImageNet top-1 at this precision, if published")
+    top1: Metric | None = Field(None, description="top-1 of this model and recipe: measured if stored, else published")
     watts: float | None = None
     feasible: bool
     reasons: list[str] = Field(default_factory=list)
@@ -185,8 +189,36 @@ def slots(profiles: list[DeviceProfile], targets: list[str] | None) -> Iterator[
 
 def published_top1(model: str, precision: str) -> Metric | None:
     """fp32/fp16: torchvision's fp32 figure; int8: torchvision's quantized-model figure, if any."""
+    if not is_registry_name(model):
+        return None  # an own model (file, arch@checkpoint, factory, timm:): nothing published, shown as "—"
     info = get_model_info(model)
     return info.top1_int8 if precision == "int8" else info.top1
+
+
+def measured_top1(record: AccuracyRecord) -> Metric:
+    """A stored accuracy record as a *measured* top-1 metric (its data folder, digest and image count in the note)."""
+    digest = f", data sha256 {record.data_sha256[:12]}" if record.data_sha256 else ""
+    note = f"measured top-1 of {record.model} {record.recipe} on {record.data} ({record.n_images} images{digest})"
+    prov = Provenance(kind="measured", host=record.host, runtime=record.runtime, tool_versions=record.tool_versions,
+                      n_samples=record.n_images, note=note)  # fmt: skip
+    return Metric(name="top1_pct", value=record.top1_pct, unit="%", provenance=prov)
+
+
+class Top1Figures:
+    """The top-1 shown for (model, recipe): the newest meaningful measurement in the store, else the published one."""
+
+    def __init__(self, store: ResultsStore | None = None) -> None:
+        self._store = store or ResultsStore(read_only=True)  # recommend only reads: a read-only home works
+        self._seen: dict[tuple[str, str, str], Metric | None] = {}
+
+    def get(self, model: str, recipe: str, precision: str) -> Metric | None:
+        """Measured (random-init measurements are never used), else published, else None."""
+        key = (model, recipe, precision)
+        if key not in self._seen:
+            record = self._store.latest_accuracy(model, recipe)
+            usable = record is not None and record.meaningful
+            self._seen[key] = measured_top1(record) if usable else published_top1(model, precision)
+        return self._seen[key]
 
 
 def choose_power_mode(profile: DeviceProfile, budget_w: float | None) -> tuple[PowerMode, str | None]:
@@ -228,7 +260,7 @@ def _top1_check(top1: Metric | None, precision: str, minimum: float | None) -> s
     if minimum is None:
         return None
     if top1 is None:
-        return f"top-1: no published {precision} figure to check against {minimum:g}%"
+        return f"top-1: no measured or published {precision} figure to check against {minimum:g}%"
     return f"top-1: {top1.value:.1f}% < {minimum:g}%" if top1.value < minimum else None
 
 
@@ -286,6 +318,7 @@ def recommend(
     params = load_params()
     features = {m: model_features(m) for m in model_names}  # also validates the names
     host = HostMeasurements() if any(p.id == HOST_PROFILE for p in chosen) else None
+    top1 = Top1Figures()
     evaluated = []
     for slot in slots(chosen, targets):
         mode, power_reason = choose_power_mode(slot.profile, constraints.power_w)
@@ -297,7 +330,7 @@ def recommend(
                 prediction = _prefer_measured(prediction, host, model, RECIPES[slot.precision], slot.target.id)
             raw = {"model": model, "recipe": RECIPES[slot.precision], "precision": slot.precision,
                    "profile": slot.profile.id, "target": slot.target.id, "unit": slot.unit, "power_mode": mode.name,
-                   "prediction": prediction, "top1": published_top1(model, slot.precision),
+                   "prediction": prediction, "top1": top1.get(model, RECIPES[slot.precision], slot.precision),
                    "watts": mode.watts.value if mode.watts else None}  # fmt: skip
             evaluated.append(Candidate(**verdict(raw, slot.profile, constraints, power_reason)))
     if not evaluated:

@@ -47,7 +47,7 @@ def columns(large_batch: int) -> list[Column]:
         Column("latency_ms_per_image_b1", "ms/img b1 (p50)", 2), Column("latency_ms_p90_b1", "p90 ms b1", 2),
         Column(f"latency_ms_per_image_b{n}", f"ms/img b{n} (p50)", 2), Column(f"throughput_ips_b{n}", f"img/s b{n}", 1),
         Column("peak_rss_mb_b1", "peak RSS MB b1", 0),
-        Column("top1_pct", "top-1 %", 2), Column("top5_pct", "top-5 %", 2),
+        Column("top1_pct", "top-1 %", 2), Column("top5_pct", "top-5 %", 2), Column("top1_drop_pct", "top-1 drop pt", 2),
         Column("top1_agreement_pct", "agree % vs fp32", 1), Column("cosine_mean", "cosine vs fp32", 4),
         Column("size_mb", "size MB", 1), Column("macs_giga", "GMACs", 3), Column("params_millions", "params M", 2),
     ]  # fmt: skip

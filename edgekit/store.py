@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edgekit.bench.run import BenchResult
 from edgekit.errors import StoreError, summarize_exception, summarize_message
@@ -36,6 +36,7 @@ BUSY_TIMEOUT_MS = 60_000
 # Below this much free space an SQLite I/O error is reported as a full disk.
 _FULL_DISK_BYTES = 1 << 20
 KEY_COLUMNS = ("model", "variant", "runtime", "batch", "threads", "fingerprint", "config_hash")
+ACCURACY_KIND = "accuracy"  # records of measured top-1/top-5 (optimize/compare/bench --data)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS measurements (
@@ -79,6 +80,37 @@ class MeasurementKey(BaseModel):
         s = result.spec
         return cls(model=s.model, variant=s.variant, runtime=s.runtime, batch=s.batch, threads=s.threads,
                    fingerprint=result.fingerprint.id, config_hash=result.config_hash)  # fmt: skip
+
+
+class AccuracyRecord(BaseModel):
+    """Top-1/top-5 of one model and recipe measured on a labelled folder, with what makes it comparable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    recipe: str
+    weights: str
+    top1_pct: float
+    top5_pct: float | None = None
+    reference_top1_pct: float | None = Field(None, description="the fp32 parent's top-1 on the same images")
+    drop_pct: float | None = Field(None, description="reference_top1_pct - top1_pct, in points")
+    n_images: int
+    data: str = Field(description="the folder and selection, as the report printed it")
+    data_sha256: str | None = Field(None, description="edgekit.evaluate.data_digest of the images and labels")
+    meaningful: bool = Field(description="False with random-init weights")
+    host: str
+    runtime: str
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The record key: model and recipe."""
+        return accuracy_key(self.model, self.recipe)
+
+
+def accuracy_key(model: str, recipe: str) -> str:
+    """The key of accuracy records of ``model`` built by ``recipe``."""
+    return f"{model}\x1f{recipe}"
 
 
 def default_store_path() -> Path:
@@ -266,6 +298,25 @@ class ResultsStore:
             row = db.execute("SELECT payload FROM records WHERE kind = ? AND key = ? ORDER BY id DESC LIMIT 1",
                              (kind, key)).fetchone()  # fmt: skip
         return str(row[0]) if row else None
+
+    def put_accuracy(self, record: AccuracyRecord) -> None:
+        """Append a measured accuracy record."""
+        self.put_record(ACCURACY_KIND, record.key, record.model_dump_json())
+
+    def latest_accuracy(self, model: str, recipe: str) -> AccuracyRecord | None:
+        """The newest accuracy record of ``model`` built by ``recipe``, or ``None``.
+
+        Raises:
+            StoreError: the stored payload is corrupt.
+        """
+        payload = self.latest_record(ACCURACY_KIND, accuracy_key(model, recipe))
+        if payload is None:
+            return None
+        try:
+            return AccuracyRecord.model_validate_json(payload)
+        except ValidationError as exc:
+            detail = describe_validation_error(exc, limit=3, more=True)
+            raise self._invalid(f"an accuracy record of {model} {recipe} is corrupt ({detail})") from exc
 
     def _require_writable(self) -> None:
         if self.read_only:

@@ -12,6 +12,8 @@ from edgekit.evaluate import (
     Accuracy,
     accuracy,
     check_class_count,
+    class_indices,
+    data_digest,
     load_eval_images,
     topk_accuracy,
 )
@@ -64,8 +66,33 @@ def test_class_count_must_match_the_model(image_folder: Path) -> None:
         check_class_count(image_folder, 1000, "resnet18")
     assert str(info.value) == (
         f"{image_folder} has 3 class folders but resnet18 predicts 1000 classes; the sorted class folders must be "
-        "the model's output indices (ImageNet-val layout: 1000 wnid folders)"
+        "the model's output indices (ImageNet-val layout: 1000 wnid folders), or each folder must be named by its "
+        "output index (e.g. 967-espresso) or by one of the model's class names"
     )
+
+
+def test_fewer_class_folders_map_by_index_or_class_name(image_folder: Path, tmp_path: Path) -> None:
+    assert class_indices(["0967-espresso", "281_tabby", "872"], 1000, "m") == (967, 281, 872)
+    assert class_indices(["cat", "dog"], 3, "m", label_names=["dog", "bird", "cat"]) == (2, 0)
+    assert class_indices(["a", "b", "c"], 3, "m") == (0, 1, 2)  # one folder per output: sorted order
+    with pytest.raises(
+        BadInputError, match=r"class folder '1000-x' of the folder names output 1000, but m has outputs 0..999"
+    ):
+        class_indices(["1000-x", "5"], 1000, "m")
+    with pytest.raises(BadInputError, match="two class folders of the folder name the same output index: 5-a, 5-b"):
+        class_indices(["5-a", "5-b"], 1000, "m")
+    # The labels of the loaded images are the model's output indices, not the folder order.
+    for old, new in (("n01", "7-seven"), ("n02", "2-two"), ("n03", "9-nine")):
+        (image_folder / old).rename(image_folder / new)
+    images = load_eval_images(image_folder, PREP, 10, "tiny")
+    assert images.class_names == ("2-two", "7-seven", "9-nine")
+    assert images.labels == (2,) * 4 + (7,) * 4 + (9,) * 4
+    digest = data_digest(images)
+    assert len(digest) == 64
+    assert digest == data_digest(load_eval_images(image_folder, PREP, 10, "tiny"))
+    first = next((image_folder / "2-two").iterdir())
+    first.write_bytes(first.read_bytes() + b"\0")
+    assert data_digest(load_eval_images(image_folder, PREP, 10, "tiny")) != digest
 
 
 def test_empty_and_undecodable_folders(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from edgekit.fileio import sha256_file
 from edgekit.models import build_model, get_model_info, parse_weights
+from edgekit.models._source import ModelSource
 from edgekit.onnx_io import DEFAULT_OPSET, save_onnx, torch_to_onnx
 from edgekit.paths import cache_dir
 
@@ -36,5 +37,27 @@ def fp32_onnx(name: str, weights: str = "none", input_px: int | None = None) -> 
     path = cache_dir("bench-onnx") / key
     if not path.is_file():
         graph = torch_to_onnx(build_model(name, weights), (1, 3, px, px), opset=DEFAULT_OPSET)
+        save_onnx(graph, path)
+    return path
+
+
+def source_fp32_onnx(source: ModelSource, input_px: int | None = None) -> Path:
+    """The cached fp32 ONNX of any model source: a registry export, an own torch model's export, or the
+    canonical NCHW form of an ONNX file (one input, an NHWC input transposed inside).
+
+    The key holds the source's digest (its files and flags), the input size, opset and torch version.
+
+    Raises:
+        BadInputError, WeightsUnavailableError, MissingDependencyError: from loading the source.
+    """
+    if source.kind in ("torchvision", "checkpoint") and source.input_size is None and source.mean is None:
+        return fp32_onnx(source.name, source.weights, input_px)
+    if input_px is not None:
+        source = source.model_copy(update={"input_size": input_px})
+    key = f"{source.kind}-{source.name}-{source.digest()}-opset{DEFAULT_OPSET}-torch{version('torch')}.onnx"
+    path = cache_dir("bench-onnx") / key
+    if not path.is_file():
+        loaded = source.load()
+        graph = loaded.model if loaded.kind == "onnx" else torch_to_onnx(loaded.model, loaded.input_shape)
         save_onnx(graph, path)
     return path

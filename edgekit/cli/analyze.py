@@ -9,22 +9,27 @@ import typer
 from rich.table import Table
 
 from edgekit.analysis import GraphAnalysis, analyze_model, analyze_onnx
+from edgekit.bench._export import source_fp32_onnx
 from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._source import MODEL_HELP
+from edgekit.models._source import is_registry_name, parse_source
 from edgekit.units import format_bytes
 
 _TOP_OPS = 6  # op histogram entries shown in the table
 
 
 def analyze_target(target: str, input_px: int | None) -> GraphAnalysis:
-    """Analyse a registry model name, or an ONNX file when ``target`` is a path."""
+    """Analyse a registry model name, an ONNX file when ``target`` is a path, or another model source's export."""
     if target.endswith(".onnx") or Path(target).exists():
         return analyze_onnx(Path(target), input_px=input_px)
-    return analyze_model(target, input_px)
+    if is_registry_name(target):
+        return analyze_model(target, input_px)
+    return analyze_onnx(source_fp32_onnx(parse_source(target, input_size=input_px)), source=target)
 
 
 @guarded
 def analyze(
-    targets: Annotated[list[str], typer.Argument(help="registry model names or .onnx files")],
+    targets: Annotated[list[str], typer.Argument(help=f"models: {MODEL_HELP}")],
     input_size: Annotated[int | None, typer.Option("--input-size", min=16, help="input side in px")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:

@@ -18,7 +18,7 @@ from edgekit.compare.plan import BenchPlan, parse_batches, plan, resolve_runtime
 from edgekit.errors import BadInputError
 from edgekit.evaluate import evaluate_model
 from edgekit.metrics import Metric
-from edgekit.models import get_model_info
+from edgekit.models import get_model_info, parse_weights
 from edgekit.vocab import bad_input
 
 DEVICES = ("cpu", "cuda")
@@ -126,8 +126,9 @@ def top1_figures(the_plan: BenchPlan, data: Path | None, weights: str, limit: in
                  per_class: int | None, threads: int | None) -> dict[str, list[Metric]]:  # fmt: skip
     """Top-1 per registry model: measured over ``data`` when given, else the published figure."""
     models = sorted({s.model for s in the_plan.specs if s.variant == "fp32"})
-    if data is None:
-        return {m: [get_model_info(m).top1] for m in models}
+    if data is None:  # published figures describe torchvision's weights, not an own checkpoint
+        published = parse_weights(weights).kind != "checkpoint"
+        return {m: [get_model_info(m).top1] for m in models if published}
     versions = tool_versions(("edgekit", "onnxruntime"))
     return {m: evaluate_model(m, data, weights, limit, per_class, threads).metrics(fingerprint().id, versions)
             for m in models}  # fmt: skip

@@ -16,6 +16,7 @@ from edgekit.compare import CompareConfig, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
 from edgekit.errors import BadInputError
+from edgekit.models._source import is_registry_name, parse_source
 from edgekit.report import cell_text, used_columns, write_report
 from edgekit.vocab import bad_input
 
@@ -73,6 +74,10 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
                     targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
 
+    for model in models:
+        if not is_registry_name(model) and parse_source(model).kind != "torchvision":
+            raise BadInputError(f"compare takes registry models; {model} is an own model: measure it with "
+                                f"`edgekit bench {model}`, build variants with `edgekit optimize {model}`")  # fmt: skip
     large = parse_batches(str(batch))[0]
     if large < 2:
         raise BadInputError(f"--batch is the larger batch of the table and must be at least 2, got {batch}")

@@ -11,6 +11,7 @@ from rich.table import Table
 from edgekit import optimize as library  # looked up at call time: tests stand in a tiny model
 from edgekit.chain import ExportOptions
 from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, triple
 from edgekit.errors import BadInputError
 from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
 from edgekit.recipes import get_recipe, list_recipes
@@ -18,7 +19,7 @@ from edgekit.recipes import get_recipe, list_recipes
 
 @guarded
 def optimize(
-    model: Annotated[str, typer.Argument(help="registry model name (see `edgekit models`)")],
+    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
     recipe: Annotated[str, typer.Option("--recipe", "-r", help="recipe name (see `edgekit recipes`)")] = "fp32",
     calib: Annotated[
         Path | None,
@@ -34,6 +35,19 @@ def optimize(
     opset: Annotated[int | None, typer.Option("--opset", help="ONNX opset of the export (17)")] = None,
     static_batch: Annotated[bool, typer.Option("--static-batch", help="batch fixed at 1, no dynamic axis")] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="skip every check (recorded as unverified)")] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="labelled ImageFolder: measure top-1/top-5 of the fp32 parent and the variant"),
+    ] = None,  # fmt: skip
+    max_drop: Annotated[
+        float | None,
+        typer.Option("--max-drop", min=0, help="int8: walk the guard until the measured top-1 drop is <= this (pt)"),
+    ] = None,  # fmt: skip
+    input_size: InputSize = None,
+    mean: Mean = None,
+    std: Std = None,
+    layout: Layout = None,
+    labels: Labels = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Export, transform and verify a model by a recipe; writes the artifact and its manifest atomically."""
@@ -43,7 +57,9 @@ def optimize(
     if opset is not None or static_batch:
         export = ExportOptions(**({"opset": opset} if opset is not None else {}), dynamic_batch=not static_batch)
     result = library.optimize(model, recipe, weights, calib, out, calib_count=calib_count, export=export,
-                          verify=not no_verify)  # fmt: skip
+                              verify=not no_verify, data=data, max_drop=max_drop, input_size=input_size,
+                              mean=triple(mean, "mean"), std=triple(std, "std"), layout=layout,
+                              labels=labels)  # fmt: skip
     if as_json:
         print_json(result)
     else:

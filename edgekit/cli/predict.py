@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from edgekit.cli._common import console, fmt_num, guarded, print_json
+from edgekit.cli._source import MODEL_HELP
 from edgekit.errors import BadInputError
 from edgekit.metrics import Metric
 from edgekit.predict import Coordinates, Prediction, predict_table
@@ -47,7 +48,7 @@ def _coordinates(model: str, profile: str, runtime: str | None, unit: str, preci
 
 @guarded
 def predict(
-    model: Annotated[str | None, typer.Argument(help="registry model name, e.g. resnet18")] = None,
+    model: Annotated[str | None, typer.Argument(help=f"{MODEL_HELP}, e.g. resnet18")] = None,
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="device profile id (edgekit profiles)")] = None,
     runtime: Annotated[
         str | None,

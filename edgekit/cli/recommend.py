@@ -82,7 +82,9 @@ def _span(metric: Metric | None) -> str:
 
 def _top1(c: Candidate) -> str:
     if c.top1 is None:
-        return "not published"
+        return "—"  # an own model with no measurement, or no published figure at this precision
+    if c.top1.provenance.kind == "measured":
+        return f"{c.top1.value:.1f} (m)"
     return f"{c.top1.value:.1f}" + (" (tv int8)" if c.precision == "int8" else "")
 
 
@@ -134,7 +136,8 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> 
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(
         f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on this "
-        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: published (torchvision "
-        "weights.meta; int8 = torchvision's quantized weights, not edgekit's PTQ)",
+        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: (m) measured by `optimize`/`compare`/"
+        "`bench --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
+        "quantized weights, not edgekit's PTQ)",
         markup=False,
     )

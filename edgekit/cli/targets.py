@@ -11,6 +11,7 @@ from rich.table import Table
 
 from edgekit._registry import filter_names
 from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, source_from
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
 from edgekit.targets._converter import why_not_verifiable
@@ -77,9 +78,11 @@ def _parameters(values: list[str] | None) -> dict[str, str]:
 
 @guarded
 def export(
-    model: Annotated[str, typer.Argument(help="registry model name or an .onnx file")],
+    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
     target: Annotated[str, typer.Option("--target", "-t", help="target id (see `edgekit targets`)")],
-    recipe: Annotated[str | None, typer.Option("--recipe", help="recipe for registry models (default fp32)")] = None,
+    recipe: Annotated[
+        str | None, typer.Option("--recipe", help="recipe (default fp32; an ONNX file without one goes as it is)")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
     weights: Annotated[str, typer.Option("--weights", help="imagenet | none | checkpoint path")] = "none",
     calib: Annotated[Path | None, typer.Option("--calib", help="calibration image folder")] = None,
@@ -89,10 +92,16 @@ def export(
     param: Annotated[list[str] | None, typer.Option("--param", help="hand-off parameter key=value")] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="threads of the verifying runtime")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="skip conversion and parity here")] = False,
+    input_size: InputSize = None,
+    mean: Mean = None,
+    std: Std = None,
+    layout: Layout = None,
+    labels: Labels = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off."""
-    result = export_for_target(model, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
+    source = source_from(model, weights, input_size, mean, std, layout, labels)
+    result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
                                samples=samples, verify=not no_verify, threads=threads,
                                parameters=_parameters(param), precision=precision)  # fmt: skip
     if as_json:
@@ -107,6 +116,8 @@ def _print_export(result: Any) -> None:
     console.print(f"[bold]{escape(m.model)}[/bold] → target {m.target} ({m.toolchain}) · {m.precision} · "
                   f"{m.precision_input}")  # fmt: skip
     console.print(f"  {m.preflight.summary()}", markup=False)
+    if m.labels is not None:
+        console.print(f"  output {m.output_shape}, labels {m.labels.describe()}", markup=False)
     v = m.verification
     if v.status == "skipped":
         console.print(f"  verification skipped: {v.reason}", markup=False)

@@ -8,12 +8,14 @@ from edgekit.analysis import analyze_model, analyze_onnx
 from edgekit.bench._export import fp32_onnx
 from edgekit.bench.host import fingerprint, tool_versions
 from edgekit.compare._config import CompareConfig
-from edgekit.evaluate import accuracy, check_class_count, load_eval_images, selection_label
+from edgekit.errors import StoreError
+from edgekit.evaluate import accuracy, check_class_count, data_digest, load_eval_images, selection_label
 from edgekit.fidelity import onnx_fidelity
 from edgekit.images import IMAGE_SUFFIXES, ImageBatch, generated_images
 from edgekit.logits import onnx_predictor
 from edgekit.metrics import Metric, Provenance, computed
 from edgekit.models import get_model_info, parse_weights
+from edgekit.store import AccuracyRecord, ResultsStore
 
 # Without --limit/--per-class, a folder larger than this is sampled per class (all of it would
 # not fit in memory: 50,000 ImageNet-val images are 30 GB as float32 tensors).
@@ -104,7 +106,45 @@ def static_cells(config: CompareConfig, artifacts: dict[tuple[str, str], Path],
             reference = artifacts.get((model, "fp32")) or _fp32_reference(model, config)
             row |= _fidelity_cells(model, path, reference, config, data)
         cells[model, variant] = row
+    _drop_cells(cells, data)
     return cells
+
+
+def _drop_cells(cells: dict[tuple[str, str], dict[str, Metric]], data: dict[str, tuple[ImageBatch, str]]) -> None:
+    """Add ``top1_drop_pct`` (fp32 top-1 minus the variant's, same images) to every measured variant row."""
+    for (model, variant), row in cells.items():
+        parent = cells.get((model, "fp32"), {}).get("top1_pct")
+        if variant == "fp32" or model not in data or parent is None or "top1_pct" not in row:
+            continue
+        drop = parent.value - row["top1_pct"].value
+        row["top1_drop_pct"] = _measured("top1_drop_pct", drop, "pt", row["top1_pct"].provenance.n_samples or 0,
+                                         f"fp32 top-1 minus {variant} top-1 on {data[model][1]}")  # fmt: skip
+
+
+def store_accuracy(config: CompareConfig, cells: dict[tuple[str, str], dict[str, Metric]],
+                   data: dict[str, tuple[ImageBatch, str]],
+                   store: ResultsStore | None = None) -> str | None:  # fmt: skip
+    """Keep every measured top-1 in the results store (``recommend`` reads it); returns why not, or None."""
+    meaningful = parse_weights(config.weights).accuracy_meaningful
+    try:
+        target = store or ResultsStore()
+        for (model, variant), row in cells.items():
+            if model not in data or "top1_pct" not in row:
+                continue
+            images, label = data[model]
+            parent = cells.get((model, "fp32"), {}).get("top1_pct")
+            top1, prov = row["top1_pct"].value, row["top1_pct"].provenance
+            target.put_accuracy(AccuracyRecord(
+                model=model, recipe=variant, weights=config.weights, top1_pct=top1,
+                top5_pct=row["top5_pct"].value if "top5_pct" in row else None,
+                reference_top1_pct=parent.value if parent else None,
+                drop_pct=parent.value - top1 if parent else None, n_images=len(images), data=label,
+                data_sha256=data_digest(images), meaningful=meaningful, host=prov.host or fingerprint().id,
+                runtime=_EVAL_RUNTIME, tool_versions=prov.tool_versions or {},
+            ))  # fmt: skip
+    except StoreError as exc:
+        return f"accuracy not stored: {exc}"
+    return None
 
 
 def _fp32_reference(model: str, config: CompareConfig) -> Path:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit.bench._export import source_fp32_onnx
 from edgekit.bench.host import usable_cores
 from edgekit.bench.run import BenchSpec, model_spec
 from edgekit.bench.runners import (
@@ -19,6 +20,7 @@ from edgekit.bench.runners import (
 )
 from edgekit.errors import BadInputError
 from edgekit.models import get_model_info
+from edgekit.models._source import is_registry_name, parse_source
 
 
 class BenchPlan(BaseModel):
@@ -102,17 +104,24 @@ def plan(targets: list[str], runtimes: list[str], batches: list[int], threads: i
         is_file = _is_file_target(target)
         if is_file and not Path(target).is_file():
             raise BadInputError(f"no such model file: {target}")
-        if not is_file:
+        own = None if is_file or is_registry_name(target) else parse_source(target, input_size=input_px)
+        if own is not None:  # arch@checkpoint, module:function, timm:<name>: timed as their fp32 ONNX export
+            own_path = source_fp32_onnx(own)
+        elif not is_file:
             get_model_info(target)  # unknown names fail here, with close matches
         for runtime in runtimes:
             runner = get_runner(runtime)
             source = ArtifactSource(path=Path(target).resolve(), input_px=input_px) if is_file else None
+            source = ArtifactSource(path=own_path, input_px=None) if own is not None else source
             if not _can_load(runner, source):
                 skipped.append(f"{target} on {runtime}: {runtime} loads {_loads(runner)} only")
                 continue
             for batch in batches:
                 if source is None:
                     specs.append(model_spec(target, runtime, batch, threads, weights=weights, input_px=input_px))
+                elif own is not None:
+                    specs.append(BenchSpec(source=source, runtime=runtime, batch=batch, threads=threads,
+                                           model=own.text, variant="file"))  # fmt: skip
                 else:
                     specs.append(BenchSpec(source=source, runtime=runtime, batch=batch, threads=threads,
                                            model=Path(target).name, variant="file"))  # fmt: skip

@@ -122,12 +122,13 @@ def compare(
 
     measured = bench_cached(specs, config.bench, store, config.fresh, on_done=_tick)
     static = _columns.static_cells(config, artifacts, data)
+    unstored = _columns.store_accuracy(config, static, data, store)
     table = []
     for index, (model, variant, runtime) in enumerate(rows):
         (small, small_cached), (large, _) = measured[2 * index], measured[2 * index + 1]
         cells = _latency_cells(small, large, config.large_batch) | static[model, variant]
         table.append(CompareRow(model=model, variant=variant, runtime=runtime, cells=cells, cached=small_cached))
-    notes = _columns.notes(config, data) + _contention_note([r for r, _ in measured])
+    notes = _columns.notes(config, data) + _contention_note([r for r, _ in measured]) + ([unstored] if unstored else [])
     return Comparison(config=config, rows=table, fingerprint=fingerprint(), skipped=skipped, notes=notes,
                       created_at=datetime.now(timezone.utc))  # fmt: skip
 

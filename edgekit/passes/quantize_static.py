@@ -59,6 +59,7 @@ class StaticInt8Config(QuantOptions):
     pre_process: bool = Field(True, description="run onnxruntime's quant_pre_process first")
     exclude_first_last: bool = Field(False, description="keep the first and last weighted layers float")
     exclude_depthwise: bool = Field(False, description="keep depthwise convolutions float")
+    exclude_nodes: tuple[str, ...] = Field((), description="named nodes kept float (e.g. the most sensitive layers)")
 
 
 class StaticInt8(Pass):
@@ -115,7 +116,11 @@ def _prepare(model: onnx.ModelProto, folder: Path, pre_process: bool, report: Pa
 
 
 def excluded_nodes(model: onnx.ModelProto, config: StaticInt8Config) -> list[str]:
-    """Names of the weighted nodes kept float by ``exclude_first_last`` / ``exclude_depthwise``."""
+    """Names of the weighted nodes kept float by ``exclude_first_last`` / ``exclude_depthwise`` / ``exclude_nodes``.
+
+    Raises:
+        BadInputError: ``exclude_nodes`` names a node the graph does not have.
+    """
     weighted = [n for n in model.graph.node if n.op_type in _WEIGHTED_OPS]
     excluded: list[str] = []
     if config.exclude_first_last and weighted:
@@ -123,7 +128,11 @@ def excluded_nodes(model: onnx.ModelProto, config: StaticInt8Config) -> list[str
     if config.exclude_depthwise:
         shapes = {init.name: list(init.dims) for init in model.graph.initializer}
         excluded += [n.name for n in weighted if _is_depthwise(n, shapes)]
-    return sorted(set(excluded))
+    names = {n.name for n in model.graph.node}
+    unknown = [name for name in config.exclude_nodes if name not in names]
+    if unknown:
+        raise BadInputError(f"exclude_nodes names {len(unknown)} node(s) the graph lacks, e.g. {unknown[0]!r}")
+    return sorted(set(excluded) | set(config.exclude_nodes))
 
 
 def _is_depthwise(node: onnx.NodeProto, shapes: dict[str, list[int]]) -> bool:

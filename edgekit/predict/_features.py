@@ -24,9 +24,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from edgekit.analysis import ANALYZER, GraphAnalysis, NodeCost, analyze_model
+from edgekit.analysis import ANALYZER, GraphAnalysis, NodeCost, analyze_model, analyze_onnx
+from edgekit.bench._export import source_fp32_onnx
+from edgekit.errors import BadInputError
 from edgekit.fileio import write_json_atomic
 from edgekit.models import get_model_info
+from edgekit.models._source import is_registry_name, parse_source
 from edgekit.paths import cache_dir
 
 FEATURES_VERSION = 2  # bump when the node classification below changes
@@ -171,6 +174,8 @@ def model_features(model: str, input_px: int | None = None) -> ModelFeatures:
     Raises:
         UnknownNameError: not a registry model.
     """
+    if not is_registry_name(model):
+        return _own_model_features(model, input_px)
     px = input_px or get_model_info(model).preprocessing.crop_px
     key = f"{model}-{px}px-tv{version('torchvision')}-{ANALYZER.replace('@', '')}-f{FEATURES_VERSION}.json"
     cached = cache_dir("predict-features") / key
@@ -181,3 +186,18 @@ def model_features(model: str, input_px: int | None = None) -> ModelFeatures:
         features = features_from_analysis(analyze_model(model, px), model, px)
     write_json_atomic(cached, features.model_dump(mode="json"))
     return features
+
+
+def _own_model_features(model: str, input_px: int | None) -> ModelFeatures:
+    """Features of any other model source (``arch@checkpoint``, ``module:function``, ``timm:``, an ONNX file),
+    from the graph of its cached fp32 ONNX (analysed at its own input size unless ``input_px``).
+
+    Raises:
+        UnknownNameError, BadInputError: not a model source, or one that cannot load.
+    """
+    path = source_fp32_onnx(parse_source(model, input_size=input_px))
+    analysis = analyze_onnx(path, source=model)
+    side = analysis.inputs[0].shape[-1]
+    if not isinstance(side, int):
+        raise BadInputError(f"{model} has a symbolic input size ({analysis.inputs[0].shape}): give --input-size")
+    return features_from_analysis(analysis, model, side)

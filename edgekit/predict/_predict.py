@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgekit._registry import require_known
 from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
-from edgekit.models import get_model_info
+from edgekit.models._source import parse_source
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
@@ -141,7 +141,7 @@ def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfi
         UnknownNameError: unknown device, model or runtime (with close matches).
     """
     profile = get_profile(coords.device_id)
-    get_model_info(coords.model)
+    parse_source(coords.model, input_size=coords.input_size)  # any model source; unknown names list close ones
     require_among(coords.runtime, sorted(known_runtimes(params)), "runtime")
     return profile
 

@@ -21,9 +21,9 @@ import onnx
 from edgekit.analysis import PREPROCESSING_KEY
 from edgekit.chain import Chain, ExportOptions, Overrides, SourceModel, probe_inputs, run_chain
 from edgekit.errors import BadInputError, VerificationError
-from edgekit.manifest import artifact_metadata, labels_record, stamp_onnx
-from edgekit.models import Preprocessing, build_model, get_model_info, parse_weights
-from edgekit.models._registry import categories
+from edgekit.manifest import LabelsRecord, artifact_metadata, stamp_onnx
+from edgekit.models import Preprocessing
+from edgekit.models._source import ModelSource, parse_source
 from edgekit.onnx_io import external_tensors, load_onnx, save_onnx
 from edgekit.passes import Artifact, QuantOptions, get_pass
 from edgekit.recipes import Recipe, RecipeStep, get_recipe
@@ -51,10 +51,13 @@ class Built:
     # Registry int8 builds: the static_int8 config in effect, and a way to quantize again with another one.
     quant_config: dict[str, Any] | None = None
     requantize: Callable[[dict[str, Any]], Built] | None = None
+    labels: LabelsRecord | None = None
 
 
-def is_onnx_file(model: str | Path) -> bool:
-    """True when ``model`` names an ONNX file rather than a registry model."""
+def is_onnx_file(model: str | Path | ModelSource) -> bool:
+    """True when ``model`` names an ONNX file rather than a model to build."""
+    if isinstance(model, ModelSource):
+        return model.kind == "onnx"
     return str(model).endswith(".onnx") or Path(model).is_file()
 
 
@@ -75,9 +78,12 @@ def recipe_precision(recipe: str) -> str:
     return precision
 
 
-def build_registry_model(model: str, recipe: str, spec: TargetSpec, precision: str, work: Path, *,
+def build_registry_model(model: str | ModelSource, recipe: str, spec: TargetSpec, precision: str, work: Path, *,
                          weights: str, calib_dir: Path | None, verify: bool) -> Built:  # fmt: skip
     """Run the recipe's float steps (the fp32 parent), then its fp16/int8 steps when the target takes them.
+
+    ``model`` is any model source (:func:`~edgekit.models._source.parse_source`): an ONNX source starts the
+    recipe after its export step (torch-only recipes are refused).
 
     Every step is verified as ``edgekit optimize`` verifies it (int8 through the collapse guard,
     judged on the QDQ graph as written); the check on the deployed runtime is the target's own
@@ -93,13 +99,13 @@ def build_registry_model(model: str, recipe: str, spec: TargetSpec, precision: s
 class _RegistryBuild:
     """One registry build: float steps once, quantizing steps as often as the target guard asks."""
 
-    def __init__(self, model: str, recipe: str, spec: TargetSpec, precision: str, work: Path, weights: str,
-                 calib_dir: Path | None, verify: bool) -> None:  # fmt: skip
-        self.model, self.recipe, self.spec, self.precision, self.work = model, recipe, spec, precision, work
-        self.plan = get_recipe(recipe)
-        self.source = _source_model(model, weights)
+    def __init__(self, model: str | ModelSource, recipe: str, spec: TargetSpec, precision: str, work: Path,
+                 weights: str, calib_dir: Path | None, verify: bool) -> None:  # fmt: skip
+        self.source = SourceModel.from_source(parse_source(model, weights=weights))
+        self.model, self.recipe, self.spec, self.precision, self.work = self.source.name, recipe, spec, precision, work
+        self.plan = self.source.applicable(get_recipe(recipe))
         prep = self.source.preprocessing
-        self.shape = (1, 3, prep.crop_px, prep.crop_px)
+        self.shape = self.source.input_shape
         self.overrides = Overrides(export=ExportOptions(opset=spec.opset_preferred, dynamic_batch=spec.dynamic_shapes),
                                    quant=_quant_options(spec), calib_dir=calib_dir)  # fmt: skip
         self.calib_dir, self.verify = calib_dir, verify
@@ -114,7 +120,9 @@ class _RegistryBuild:
     def run(self) -> Built:
         """Build the parent, and the quantized artifact when the target takes one."""
         prep = self.source.preprocessing
-        root = Artifact(kind="torch", model=self.source.module, input_shape=self.shape, preprocessing=prep)
+        root = self.source.root()
+        if root.kind == "onnx" and not self.spec.dynamic_shapes:
+            root = root.with_model(_pin_batch(root.model))
         self.parent_chain = self._chain(root, self.plan.steps[: self.split], self.overrides)
         self.lineage = tuple(e.model_dump(mode="json") for e in self.parent_chain.lineage)
         self.parent = _save(self.parent_chain.final.artifact.model, self.work / "parent.onnx", self.source,
@@ -122,7 +130,8 @@ class _RegistryBuild:
         if self.split == len(self.plan.steps) or self.spec.precision_input(self.precision) not in (
             "qdq-onnx", "fp16-onnx"
         ):  # fmt: skip
-            return Built(self.parent, self.parent, prep, self.precision, self.lineage)
+            return Built(self.parent, self.parent, prep, self.precision, self.lineage, self.source.notes,
+                         labels=self.source.labels)  # fmt: skip
         return self._quantize(self.plan.steps[self.split :], self.overrides)
 
     def _quantize(self, steps: tuple[RecipeStep, ...], overrides: Overrides) -> Built:
@@ -131,8 +140,9 @@ class _RegistryBuild:
         artifact = _save(chain.final.artifact.model, self.work / "artifact.onnx", self.source, self.recipe,
                          list(lineage))  # fmt: skip
         config = next((e["config"] for e in reversed(lineage) if e["pass_name"] == "static_int8"), None)
-        return Built(artifact, self.parent, self.source.preprocessing, self.precision, lineage, quant_config=config,
-                     requantize=self.requantize if config is not None else None)  # fmt: skip
+        return Built(artifact, self.parent, self.source.preprocessing, self.precision, lineage, self.source.notes,
+                     quant_config=config, requantize=self.requantize if config is not None else None,
+                     labels=self.source.labels)  # fmt: skip
 
     def requantize(self, config: dict[str, Any]) -> Built:
         """Quantize again with a full static_int8 config (the target guard's next rung)."""
@@ -157,14 +167,6 @@ def _save(proto: onnx.ModelProto, path: Path, source: SourceModel, recipe: str,
                                  {"model": source.name, "recipe": recipe, "weights": source.weights})  # fmt: skip
     save_onnx(stamp_onnx(proto, metadata), path)
     return path
-
-
-def _source_model(model: str, weights: str) -> SourceModel:
-    info = get_model_info(model)
-    policy = parse_weights(weights)
-    labels = labels_record(categories(model), info.num_classes, f"torchvision {info.weights_name} categories")
-    return SourceModel(name=model, module=build_model(model, policy), preprocessing=info.preprocessing,
-                       weights=str(policy), accuracy_meaningful=policy.accuracy_meaningful, labels=labels)  # fmt: skip
 
 
 def _quant_options(spec: TargetSpec) -> QuantOptions | None:

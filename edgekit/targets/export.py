@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import BadInputError, EdgekitError, VerificationError, summarize_exception
 from edgekit.fileio import atomic_dir, current_umask, sha256_file, write_json_atomic
 from edgekit.images import generated_images, load_images
-from edgekit.manifest import tool_versions
+from edgekit.manifest import LabelsRecord, tool_versions
 from edgekit.models import Preprocessing
+from edgekit.models._source import ModelSource, parse_source
 from edgekit.onnx_io import copy_onnx, load_onnx
 from edgekit.optimize import resolve_out_dir
 from edgekit.runtimes import list_runtimes
@@ -92,7 +94,9 @@ class ExportManifest(BaseModel):
     artifact: str = Field(description="the ONNX handed to the toolchain, relative to the folder")
     input_name: str
     input_shape: list[int | str]
+    output_shape: list[int | str] = Field(default_factory=list, description="[batch, classes]")
     preprocessing: Preprocessing
+    labels: LabelsRecord | None = Field(None, description="class names by output index (recipe builds)")
     files: list[ExportedFile]
     preflight: PreflightReport
     verification: ParityVerdict
@@ -119,7 +123,7 @@ class ExportResult(BaseModel):
 
 
 def export_for_target(
-    model: str | Path,
+    model: str | Path | ModelSource,
     target: str,
     recipe: str | None = None,
     out_dir: Path | str | None = None,
@@ -136,9 +140,10 @@ def export_for_target(
     """Build, pre-flight, convert, verify and document the artifact ``target`` wants.
 
     Args:
-        model: a registry model name or an ONNX file (exported as it is, batch pinned if needed).
+        model: a model source (:func:`~edgekit.models._source.parse_source`); an ONNX file without ``recipe`` is
+            exported as it is (batch pinned if needed), with one it runs through the recipe engine.
         target: a target id (see ``edgekit targets``).
-        recipe: an ``edgekit recipes`` name (registry models only; default ``fp32``).
+        recipe: an ``edgekit recipes`` name (default ``fp32``; none for an ONNX file taken as it is).
         out_dir: output folder (default ``./edgekit-out/<model>-<recipe>-<target>``), replaced atomically.
         weights: ``imagenet``, ``none`` or a checkpoint (registry models).
         calib_dir: images for calibration (QDQ pass or the toolchain's own calibration files).
@@ -156,15 +161,26 @@ def export_for_target(
         VerificationError: the converted artifact is outside its tolerance.
     """
     spec = get_target(target)
-    from_file = is_onnx_file(model)
-    if from_file and recipe:
-        raise BadInputError("--recipe applies to registry models; an ONNX file is exported as it is")
+    from_file = is_onnx_file(model) and not recipe  # an ONNX file with a recipe goes through the recipe engine
+    if precision is not None and recipe:
+        raise BadInputError("--precision applies to ONNX files exported as they are; with --recipe the recipe "
+                            "sets the precision")  # fmt: skip
     if precision is not None and not from_file:
         raise BadInputError("--precision applies to ONNX files; a registry model's precision comes from --recipe")
+    flags = (
+        (model.input_size, model.mean, model.std, model.layout, model.labels) if isinstance(model, ModelSource) else ()
+    )
+    if from_file and any(v is not None for v in flags):
+        raise BadInputError("an ONNX file without --recipe is exported as it is: --input-size, --mean, --std, "
+                            "--layout and --labels apply with --recipe")  # fmt: skip
+    if not from_file:
+        model = parse_source(model if isinstance(model, ModelSource) else str(model), weights=weights)
     recipe = None if from_file else (recipe or "fp32")
     if recipe is not None:
         _require_precision(spec, recipe_precision(recipe))
-    stem = Path(model).stem if from_file else f"{model}-{recipe}"
+    file_path = model.path if isinstance(model, ModelSource) and model.path is not None else Path(str(model))
+    name = model.name if isinstance(model, ModelSource) else Path(model).stem
+    stem = file_path.stem if from_file else f"{name}-{recipe}"
     # Names and values the hand-off script will carry are refused before any work, not after conversion.
     check_text("file name", f"{stem}.onnx")
     check_overrides(spec, parameters or {})
@@ -174,15 +190,22 @@ def export_for_target(
         work.mkdir()
         stage.mkdir()
         if from_file:
-            built = build_onnx_file(Path(model), spec, work, precision)
+            built = build_onnx_file(file_path, spec, work, precision)
         else:
-            built = build_registry_model(str(model), recipe, spec, recipe_precision(recipe), work,  # type: ignore[arg-type]
+            built = build_registry_model(model, recipe, spec, recipe_precision(recipe), work,  # type: ignore[arg-type]
                                          weights=weights, calib_dir=calib_dir, verify=verify)  # fmt: skip
-        manifest = _stage(spec, built, stage, stem, str(model), recipe, weights if not from_file else None,
+        source_text = model.text if isinstance(model, ModelSource) else str(model)
+        manifest = _stage(spec, built, stage, stem, source_text, recipe, None if from_file else _weights_of(model),
                           calib_dir, data_dir, samples, verify, threads, parameters)  # fmt: skip
         with atomic_dir(out) as final:
             shutil.copytree(stage, final, dirs_exist_ok=True)
     return ExportResult(out_dir=out, manifest_path=out / MANIFEST_NAME, manifest=manifest)
+
+
+def _weights_of(model: str | Path | ModelSource) -> str | None:
+    if isinstance(model, ModelSource):
+        return "file" if model.kind == "onnx" else model.weights
+    return None
 
 
 @contextlib.contextmanager
@@ -223,7 +246,8 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
         details = "; ".join(f"{c.label}: {c.detail}" for c in verification.failures())
         raise VerificationError(f"target {spec.id}: converted artifact outside tolerance: {details}"
                                 + (f"; {guard.summary()}" if guard else ""))  # fmt: skip
-    input_name, shape = next(iter(graph_inputs(load_onnx(artifact, load_weights=False)).items()))
+    graph = load_onnx(artifact, load_weights=False)
+    input_name, shape = next(iter(graph_inputs(graph).items()))
     prep = built.preprocessing
     wants_calibration = spec.precision_input(built.precision) == "fp32-onnx+calibration"
     if wants_calibration:
@@ -236,13 +260,19 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
     manifest = ExportManifest(
         target=spec.id, runtime=spec.runtime, toolchain=spec.toolchain.name, model=model, recipe=recipe,
         weights=weights, precision=built.precision, precision_input=spec.precision_input(built.precision),
-        artifact=artifact.name, input_name=input_name, input_shape=shape, preprocessing=prep,
+        artifact=artifact.name, input_name=input_name, input_shape=shape, output_shape=_output_shape(graph),
+        preprocessing=prep, labels=built.labels,
         files=_files(stage), preflight=reports[-1], verification=verification, target_guard=guard,
         handoff=handoff, lineage=list(built.lineage),
         notes=_notes(spec, built, weights, wants_calibration, verification), tool_versions=_tool_versions(verification),
     )  # fmt: skip
     write_json_atomic(stage / MANIFEST_NAME, manifest.model_dump(mode="json"))
     return manifest
+
+
+def _output_shape(graph: onnx.ModelProto) -> list[int | str]:
+    dims = graph.graph.output[0].type.tensor_type.shape.dim if graph.graph.output else []
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims]
 
 
 def _batch_one(shape: list[int | str]) -> list[int]:

@@ -13,7 +13,15 @@ from edgekit.verify.checks import (
     verify_step,
 )
 from edgekit.verify.final import FinalCheck, check_written
-from edgekit.verify.guard import LADDER, GuardAttempt, GuardOutcome, guarded_int8
+from edgekit.verify.guard import (
+    LADDER,
+    AccuracyTarget,
+    GuardAttempt,
+    GuardOutcome,
+    accuracy_controlled_int8,
+    guarded_int8,
+)
+from edgekit.verify.sensitivity import LayerSensitivity, layer_sensitivity
 from edgekit.verify.tolerances import (
     DECISIVE_MARGIN,
     FP16_MAX_RELATIVE_ERROR,
@@ -30,6 +38,10 @@ from edgekit.verify.tolerances import (
 )
 
 __all__ = [
+    "AccuracyTarget",
+    "LayerSensitivity",
+    "accuracy_controlled_int8",
+    "layer_sensitivity",
     "DECISIVE_MARGIN",
     "MIN_DECISIVE_SAMPLES",
     "DecisiveAgreement",

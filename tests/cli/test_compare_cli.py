@@ -25,7 +25,8 @@ def test_class_count_mismatch(image_folder: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", "resnet18", "--data", str(image_folder), "--out", str(tmp_path / "r")])
     assert _one_error_line(result) == (
         f"error: {image_folder} has 3 class folders but resnet18 predicts 1000 classes; the sorted class folders "
-        "must be the model's output indices (ImageNet-val layout: 1000 wnid folders)"
+        "must be the model's output indices (ImageNet-val layout: 1000 wnid folders), or each folder must be named "
+        "by its output index (e.g. 967-espresso) or by one of the model's class names"
     )
     assert not (tmp_path / "r").exists()  # nothing written
 

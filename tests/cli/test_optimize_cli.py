@@ -113,3 +113,21 @@ def test_a_variant_that_fails_verification_exits_1_after_its_report(
         f"error: tiny fp16 failed verification at fp16; see {tmp_path / 'out' / 'manifest.json'}"
     )
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["manifest.json"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--recipe", "int8", "--max-drop", "1"], "error: --max-drop needs --data DIR: the top-1 drop is measured on a "
+         "labelled image folder"),
+        (["--recipe", "fp16", "--max-drop", "1", "--data", "DATA"], "error: --max-drop applies to recipes that end in "
+         "static int8 (e.g. int8), not fp16"),
+    ],
+)  # fmt: skip
+def test_max_drop_without_data_or_int8_is_one_line_exit_2(tmp_path: Path, image_folder: Path, args: list[str],
+                                                          message: str) -> None:  # fmt: skip
+    args = [str(image_folder) if a == "DATA" else a for a in args]
+    result = runner.invoke(app, ["optimize", "mobilenet_v3_small", *args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert _one_error_line(result.stderr) == message
+    assert not (tmp_path / "out").exists()

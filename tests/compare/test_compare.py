@@ -143,6 +143,11 @@ def test_measured_accuracy_with_random_weights_is_flagged(store: ResultsStore, t
     assert 0.0 <= top1.value <= 100.0
     assert "top5_pct" in result.rows[0].cells
     assert "measured accuracy is NOT meaningful: the weights are random init" in result.notes
+    stored = store.latest_accuracy(MODEL, "fp32")  # kept for recommend, flagged: random init is never shown
+    assert stored is not None
+    assert (stored.top1_pct, stored.n_images, stored.meaningful) == (pytest.approx(top1.value), 10, False)
+    assert stored.data_sha256 is not None
+    assert len(stored.data_sha256) == 64
 
 
 def test_bad_data_fails_before_anything_is_measured(store: ResultsStore, image_folder: Path,

@@ -81,8 +81,9 @@ def test_bad_requests_are_refused_before_any_work(tmp_path: Path, tiny: Path) ->
     (tmp_path / "busy" / "mine.txt").write_text("keep")
     with pytest.raises(BadInputError, match=r"is not empty and holds no edgekit manifest.json"):
         export_for_target(tiny, "onnxruntime-cpu", out_dir=tmp_path / "busy")
-    with pytest.raises(BadInputError, match=r"^--recipe applies to registry models"):
-        export_for_target(tiny, "onnxruntime-cpu", recipe="int8", out_dir=tmp_path / "o")
+    with pytest.raises(BadInputError, match=r"^recipe pruned30 needs the torch module \(prune_channels\); "):
+        export_for_target(tiny, "onnxruntime-cpu", recipe="pruned30", out_dir=tmp_path / "o")  # an ONNX source
+    assert not (tmp_path / "o").exists()
     with pytest.raises(BadInputError, match=r"^target rknn accepts fp16, int8; the recipe makes fp32$"):
         export_for_target("resnet18", "rknn", recipe="fp32", out_dir=tmp_path / "o")
     assert (tmp_path / "busy" / "mine.txt").read_text() == "keep"
