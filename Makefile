@@ -4,15 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EDGEKIT := $(VENV)/bin/edgekit
 STAMP := $(VENV)/.edgekit-installed
-# Extras installed for development and CI: vendor toolchains that pip can install here.
-EXTRAS ?= dev,openvino,ncnn
+# Extras installed for development and CI: vendor toolchains that pip can install here, and timm sources.
+EXTRAS ?= dev,openvino,ncnn,timm
 
 .PHONY: setup demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
-# Re-installs only when pyproject.toml changes, so `make test` is quick once set up.
-$(STAMP): pyproject.toml
+# Re-installs only when pyproject.toml or this file changes, so `make test` is quick once set up.
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"

@@ -16,18 +16,17 @@ from __future__ import annotations
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from edgekit.ort import make_session, run_batches
+from edgekit.vocab import StrictModel
 
 _WEIGHTED_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul"})
 _RANK_BATCH = 16
 
 
-class LayerSensitivity(BaseModel):
+class LayerSensitivity(StrictModel):
     """One quantized layer's score: the fall in logit MSE when it runs in float."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     node: str
     op_type: str

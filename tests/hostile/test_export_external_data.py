@@ -8,8 +8,6 @@ must still never be read.
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -24,15 +22,6 @@ from tests.targets import _vendor
 
 runner = CliRunner()
 VERIFIED = [pytest.param("onnxruntime-cpu"), pytest.param("openvino-cpu", marks=_vendor.openvino)]
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    previous, tempfile.tempdir = tempfile.tempdir, str(folder)
-    yield folder
-    tempfile.tempdir = previous
 
 
 @pytest.mark.parametrize("location", ["weights.bin", "data/weights.bin"])

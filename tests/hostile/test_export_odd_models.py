@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,16 +41,6 @@ CASES: dict[str, tuple[Callable[[], onnx.ModelProto], str]] = {
                           "small for the declared shape and type (864 bytes required)."),
 }  # fmt: skip
 TARGETS = [("onnxruntime-cpu", []), ("openvino-cpu", []), ("ncnn", []), ("rknn", ["--precision", "fp16"])]
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path) -> Iterator[Path]:
-    """Route every ``tempfile`` folder of the run to a fresh one, to see what it leaves."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    previous, tempfile.tempdir = tempfile.tempdir, str(folder)
-    yield folder
-    tempfile.tempdir = previous
 
 
 def leftovers(tmp: Path) -> list[Path]:
