@@ -5,7 +5,7 @@ Each is predicted (:mod:`edgekit.predict`) and checked against the constraints w
 *pessimistic* end of every interval (P6: a hard constraint never rests on a central estimate):
 RAM (the budget, and the device's usable RAM), FPS, power (the fastest power mode within the
 budget) and top-1: measured on a labelled folder when the results store holds a figure for that model and
-recipe (``optimize``/``compare``/``bench --data``, with the data's digest and image count), published
+recipe (``optimize --data``/``compare --data``, with the data's digest and image count), published
 otherwise, none for an own model without a measurement. On the ``host`` profile a measurement already in the
 results store (``edgekit bench``/``compare``) replaces the predicted latency and is labelled *measured*.
 Feasible candidates are ranked by that top-1, then by their
