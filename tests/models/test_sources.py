@@ -15,7 +15,9 @@ from onnx import TensorProto, helper
 
 from edgekit.chain import SourceModel
 from edgekit.errors import BadInputError, MissingDependencyError, UnknownNameError
-from edgekit.models._source import IMAGENET_MEAN, ModelSource, parse_source, read_labels
+from edgekit.models._labels import read_labels
+from edgekit.models._source import ModelSource, parse_source
+from edgekit.models._source_spec import IMAGENET_MEAN
 from edgekit.ort import make_session
 from edgekit.recipes import get_recipe
 from tests.models._factory_models import FACTORY_CLASSES, tiny5
