@@ -20,6 +20,8 @@ from edgekit.models import Preprocessing
 from edgekit.onnx_io import check_structure, load_onnx
 
 PREPROCESSING_KEY = "edgekit.preprocessing"  # metadata_props key written by edgekit exports
+_STATED = f"the model's {PREPROCESSING_KEY} metadata"
+MAX_RESIZE_RATIO = 4  # torchvision's presets resize ~1.15x the crop; 4x leaves room, not 10**9 px
 
 
 def analyze_onnx(
@@ -78,7 +80,7 @@ def analyze_onnx(
         peak_activation_node=peak.peak_node,
         op_histogram=dict(sorted(Counter(_op_name(n) for n in steps).items())),
         nodes=nodes,
-        preprocessing=_preprocessing(model),
+        preprocessing=stated_preprocessing(model),
         file_bytes=file_bytes,
     )
 
@@ -133,22 +135,36 @@ def _default_opset(model: onnx.ModelProto) -> int:
     return 0
 
 
-def _preprocessing(model: onnx.ModelProto) -> Preprocessing | None:
-    for prop in model.metadata_props:
-        if prop.key == PREPROCESSING_KEY:
-            try:
-                stated = Preprocessing.model_validate(json.loads(prop.value))
-            except ValueError as exc:  # not JSON, or not the schema (pydantic's ValidationError is a ValueError)
-                reason = exc.__class__.__name__
-                raise BadInputError(
-                    f"the model's {PREPROCESSING_KEY} metadata is not valid preprocessing JSON ({reason})"
-                ) from exc
-            # json.loads takes NaN and Infinity: they would reach `analyze --json` as non-JSON tokens.
-            if not all(math.isfinite(v) for v in (*stated.mean, *stated.std)) or min(stated.std) <= 0:
-                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata needs finite mean and positive std; "
-                                    f"got mean {stated.mean}, std {stated.std}")  # fmt: skip
-            if min(stated.resize_px, stated.crop_px) <= 0:
-                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata needs positive sizes; "
-                                    f"got resize {stated.resize_px} px, crop {stated.crop_px} px")  # fmt: skip
-            return stated
-    return None
+def stated_preprocessing(model: onnx.ModelProto) -> Preprocessing | None:
+    """edgekit's preprocessing metadata in ``model`` (None when it has none), checked for sane values.
+
+    Raises:
+        BadInputError: not preprocessing JSON, a non-finite mean/std or a non-positive std or size.
+    """
+    prop = next((p for p in model.metadata_props if p.key == PREPROCESSING_KEY), None)
+    if prop is None:
+        return None
+    try:
+        stated = Preprocessing.model_validate(json.loads(prop.value))
+    except ValueError as exc:  # not JSON, or not the schema (pydantic's ValidationError is a ValueError)
+        raise BadInputError(f"{_STATED} is not valid preprocessing JSON ({exc.__class__.__name__})") from exc
+    # json.loads takes NaN and Infinity: they would reach `analyze --json` as non-JSON tokens.
+    if not all(math.isfinite(v) for v in (*stated.mean, *stated.std)) or min(stated.std) <= 0:
+        raise BadInputError(f"{_STATED} needs finite mean and positive std; got mean {stated.mean}, std {stated.std}")
+    if min(stated.resize_px, stated.crop_px) <= 0:
+        raise BadInputError(f"{_STATED} needs positive sizes; got resize {stated.resize_px} px, "
+                            f"crop {stated.crop_px} px")  # fmt: skip
+    return stated
+
+
+def check_stated_fits(prep: Preprocessing, side: int) -> None:
+    """Metadata from the file must describe its ``side``-px input; a hostile one could ask for a 10**9-px resize.
+
+    Raises:
+        BadInputError: the crop is not the input's side, or the resize is outside crop..MAX_RESIZE_RATIO x crop.
+    """
+    if prep.crop_px != side:
+        raise BadInputError(f"{_STATED} crops {prep.crop_px} px, but the model's input is {side} px a side")
+    if not prep.crop_px <= prep.resize_px <= MAX_RESIZE_RATIO * prep.crop_px:
+        raise BadInputError(f"{_STATED} resizes to {prep.resize_px} px for a {prep.crop_px}-px crop; edgekit takes "
+                            f"{prep.crop_px}-{MAX_RESIZE_RATIO * prep.crop_px} px")  # fmt: skip

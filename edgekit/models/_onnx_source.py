@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import math
-
 import onnx
 
-from edgekit.analysis import PREPROCESSING_KEY
+from edgekit.analysis import check_stated_fits, stated_preprocessing
 from edgekit.errors import BadInputError
-from edgekit.models._registry import Preprocessing
 from edgekit.models._source_spec import Layout, LoadedModel, SourceSpec, flag_preprocessing, slug
 from edgekit.onnx_io import load_onnx
-
-MAX_RESIZE_RATIO = 4  # a file's metadata may not ask for more than a 4x resize (hostile 10**9-px resizes)
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int | str]:
@@ -43,7 +37,7 @@ def load_onnx_source(source: SourceSpec) -> LoadedModel:
     if len(outputs) != 1 or len(out_dims) != 2:
         found = ", ".join(f"{o.name} {_dims(o)}" for o in outputs)
         raise BadInputError(f"{where}: it must give one [batch, classes] output; found {found or 'none'}")
-    stated = _stated_preprocessing(proto)
+    stated = stated_preprocessing(proto)
     layout = source.layout or (stated.layout if stated else None) or _guess_layout(dims)
     channels, height, width = (dims[1], dims[2], dims[3]) if layout == "NCHW" else (dims[3], dims[1], dims[2])
     if channels != 3:
@@ -54,7 +48,7 @@ def load_onnx_source(source: SourceSpec) -> LoadedModel:
                             "or a dynamic batch")  # fmt: skip
     notes: list[str] = []
     if stated is not None and source.input_size in (None, side) and source.mean is None and source.std is None:
-        _check_stated(stated, side)
+        check_stated_fits(stated, side)
         prep = stated.model_copy(update={"layout": "NCHW"})
         notes.append("preprocessing from the file's edgekit metadata")
     else:
@@ -85,27 +79,6 @@ def _side(height: int | str, width: int | str, source: SourceSpec, where: str, n
     if source.input_size is None:
         raise BadInputError(f"input {name!r} of {source.text} has symbolic height/width {dims}: give --input-size")
     return source.input_size
-
-
-def _stated_preprocessing(proto: onnx.ModelProto) -> Preprocessing | None:
-    for prop in proto.metadata_props:
-        if prop.key == PREPROCESSING_KEY:
-            try:
-                return Preprocessing.model_validate(json.loads(prop.value))
-            except ValueError as exc:  # not JSON, or not the schema
-                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata is not valid preprocessing JSON "
-                                    f"({exc.__class__.__name__})") from exc  # fmt: skip
-    return None
-
-
-def _check_stated(prep: Preprocessing, side: int) -> None:
-    where = f"the model's {PREPROCESSING_KEY} metadata"
-    if prep.crop_px != side:
-        raise BadInputError(f"{where} crops {prep.crop_px} px, but the model's input is {side} px a side")
-    if not prep.crop_px <= prep.resize_px <= MAX_RESIZE_RATIO * prep.crop_px:
-        raise BadInputError(f"{where} resizes to {prep.resize_px} px for a {prep.crop_px}-px crop")
-    if not all(math.isfinite(v) for v in (*prep.mean, *prep.std)) or min(prep.std) <= 0:
-        raise BadInputError(f"{where} needs finite mean and positive std; got mean {prep.mean}, std {prep.std}")
 
 
 def _canonical(proto: onnx.ModelProto, value: onnx.ValueInfoProto, layout: Layout, side: int) -> onnx.ModelProto:

@@ -8,8 +8,6 @@ quantize by themselves get the fp32 parent plus calibration files instead of a Q
 
 from __future__ import annotations
 
-import json
-import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,12 +16,13 @@ from typing import Any
 
 import onnx
 
-from edgekit.analysis import PREPROCESSING_KEY
+from edgekit.analysis import PREPROCESSING_KEY, check_stated_fits, stated_preprocessing
 from edgekit.chain import Chain, ExportOptions, Overrides, SourceModel, probe_inputs, run_chain
 from edgekit.errors import BadInputError, VerificationError
 from edgekit.manifest import LabelsRecord, artifact_metadata, stamp_onnx
 from edgekit.models import Preprocessing
 from edgekit.models._source import ModelSource, parse_source
+from edgekit.models._source_spec import IMAGENET_MEAN, IMAGENET_RESIZE_RATIO, IMAGENET_STD
 from edgekit.onnx_io import external_tensors, load_onnx, save_onnx
 from edgekit.passes import Artifact, QuantOptions, get_pass
 from edgekit.recipes import Recipe, RecipeStep, get_recipe
@@ -31,11 +30,6 @@ from edgekit.targets._schema import TargetSpec
 from edgekit.targets.preflight import detect_precision, require_structure
 
 _QUANTIZING_PASSES = frozenset({"fp16", "static_int8", "ort_dynamic_quant"})
-# Preprocessing assumed for an ONNX file without edgekit metadata: torchvision's ImageNet transforms.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-IMAGENET_RESIZE_RATIO = 256 / 224  # resize side / crop side of torchvision's classification presets
-MAX_RESIZE_RATIO = 4  # torchvision's presets resize at most ~1.15x the crop; 4x leaves room, not 10**9 px
 
 
 @dataclass(frozen=True)
@@ -185,32 +179,15 @@ def file_preprocessing(model: onnx.ModelProto, side: int) -> tuple[Preprocessing
     """Preprocessing from edgekit's metadata, or torchvision's ImageNet defaults (with a note saying so).
 
     Raises:
-        BadInputError: the metadata is not preprocessing JSON, or its crop is not the input's side.
+        BadInputError: the metadata is not sane preprocessing JSON, or does not describe the input's side.
     """
-    for prop in model.metadata_props:
-        if prop.key == PREPROCESSING_KEY:
-            try:
-                stated = Preprocessing.model_validate(json.loads(prop.value))
-            except ValueError as exc:  # not JSON, or not the schema (pydantic's ValidationError is a ValueError)
-                raise BadInputError(f"the model's {PREPROCESSING_KEY} metadata is not valid preprocessing JSON "
-                                    f"({exc.__class__.__name__})") from exc  # fmt: skip
-            _check_stated(stated, side)
-            return stated, None
+    stated = stated_preprocessing(model)
+    if stated is not None:
+        check_stated_fits(stated, side)
+        return stated, None
     default = Preprocessing(resize_px=round(side * IMAGENET_RESIZE_RATIO), crop_px=side, mean=IMAGENET_MEAN,
                             std=IMAGENET_STD)  # fmt: skip
     return default, f"no {PREPROCESSING_KEY} metadata: assumed ImageNet mean/std at {side} px"
-
-
-def _check_stated(prep: Preprocessing, side: int) -> None:
-    """Metadata from the file must describe its input; a hostile one could ask for a 10**9-px resize."""
-    where = f"the model's {PREPROCESSING_KEY} metadata"
-    if prep.crop_px != side:
-        raise BadInputError(f"{where} crops {prep.crop_px} px, but the model's input is {side} px a side")
-    if not prep.crop_px <= prep.resize_px <= MAX_RESIZE_RATIO * prep.crop_px:
-        raise BadInputError(f"{where} resizes to {prep.resize_px} px for a {prep.crop_px}-px crop; edgekit takes "
-                            f"{prep.crop_px}-{MAX_RESIZE_RATIO * prep.crop_px} px")  # fmt: skip
-    if not all(math.isfinite(v) for v in (*prep.mean, *prep.std)) or min(prep.std) <= 0:
-        raise BadInputError(f"{where} needs finite mean and positive std; got mean {prep.mean}, std {prep.std}")
 
 
 def _pin_batch(model: onnx.ModelProto) -> onnx.ModelProto:
