@@ -49,10 +49,8 @@ class Built:
 
 
 def is_onnx_file(model: str | Path | ModelSource) -> bool:
-    """True when ``model`` names an ONNX file rather than a model to build."""
-    if isinstance(model, ModelSource):
-        return model.kind == "onnx"
-    return str(model).endswith(".onnx") or Path(model).is_file()
+    """True when ``model`` names an ONNX file rather than a model to build (the model-source parser decides)."""
+    return parse_source(model if isinstance(model, ModelSource) else str(model)).kind == "onnx"
 
 
 def recipe_precision(recipe: str) -> str:
