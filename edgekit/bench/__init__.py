@@ -1,5 +1,6 @@
 """Measurement: one protocol, runners per runtime, host fingerprint, isolated runs with peak RSS."""
 
+from edgekit.bench._spec import BoardLabel
 from edgekit.bench._stats import LatencyStats, MemoryStats, summarize
 from edgekit.bench.host import HostFingerprint, fingerprint, usable_cores
 from edgekit.bench.measure import IntervalTimer, measure
@@ -34,6 +35,7 @@ __all__ = [
     "BenchConfig",
     "BenchResult",
     "BenchSpec",
+    "BoardLabel",
     "HostFingerprint",
     "IntervalTimer",
     "LatencyStats",

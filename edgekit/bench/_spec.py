@@ -26,6 +26,20 @@ class BenchConfig(BaseModel):
     timeout_s: float = Field(900.0, gt=0, description="a child process is killed after this long")
 
 
+class BoardLabel(BaseModel):
+    """The board a measurement ran on when it was not this machine (``bench --on LINK``).
+
+    Results on a board are looked up by ``profile``; ``id`` names the board (its devices.yaml id, or the
+    link's host), ``link`` how it was reached (``ssh://user@host:port``; never a secret).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    profile: str = Field(min_length=1, description="the device profile the board stands for, e.g. raspberry-pi-5")
+    link: str = Field(min_length=1)
+
+
 class BenchSpec(BaseModel):
     """What to measure: one source on one runtime at one batch size and thread count."""
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.bench import _child
 from edgekit.bench._export import fp32_onnx
-from edgekit.bench._spec import BenchConfig, BenchSpec
+from edgekit.bench._spec import BenchConfig, BenchSpec, BoardLabel
 from edgekit.bench._stats import LatencyStats, MemoryStats
 from edgekit.bench.host import HostFingerprint, fingerprint, tool_versions, usable_cores
 from edgekit.bench.runners import ArtifactSource, ModelSource, get_runner
@@ -47,6 +47,7 @@ class BenchResult(BaseModel):
     settings: dict[str, str] = Field(description="runtime settings that shape the numbers")
     runtime_versions: dict[str, str]
     fingerprint: HostFingerprint
+    board: BoardLabel | None = Field(None, description="the board, when measured over a device link; None = here")
     config: BenchConfig
     config_hash: str
     run_id: str
