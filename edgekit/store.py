@@ -299,6 +299,15 @@ class ResultsStore:
                              (kind, key)).fetchone()  # fmt: skip
         return str(row[0]) if row else None
 
+    def records(self, kind: str, key: str | None = None) -> list[str]:
+        """Every record payload of ``kind`` (with ``key`` when given), oldest first."""
+        if self._empty:
+            return []
+        where, args = ("kind = ? AND key = ?", (kind, key)) if key is not None else ("kind = ?", (kind,))
+        with self._connect() as db:
+            rows = db.execute(f"SELECT payload FROM records WHERE {where} ORDER BY id", args).fetchall()
+        return [str(r[0]) for r in rows]
+
     def put_accuracy(self, record: AccuracyRecord) -> None:
         """Append a measured accuracy record."""
         self.put_record(ACCURACY_KIND, record.key, record.model_dump_json())

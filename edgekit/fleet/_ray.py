@@ -1,0 +1,66 @@
+"""The one door to Ray: imported only by fleet features, with one clear line when the extra is missing."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from edgekit.errors import MissingDependencyError, summarize_exception
+
+EXTRA_HINT = "pip install 'edgekit[fleet]'"
+RESOURCE_PREFIX = "edgekit-device:"  # a node advertises {"edgekit-device:<profile>": 1} per board it stands for
+NAMESPACE = "edgekit"
+
+
+def import_ray() -> ModuleType:
+    """Import Ray, or raise :class:`MissingDependencyError` naming the extra.
+
+    Raises:
+        MissingDependencyError: Ray is not installed (or cannot be imported here).
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingDependencyError(f"fleet features need Ray, which is not installed here ({exc}); "
+                                     f"{EXTRA_HINT}") from None  # fmt: skip
+    return ray
+
+
+def resource_name(profile: str) -> str:
+    """The custom resource a board of ``profile`` advertises (capacity 1: one measurement at a time)."""
+    return f"{RESOURCE_PREFIX}{profile}"
+
+
+def connect(address: str | None) -> ModuleType:
+    """Connect this process to the cluster at ``address`` (``auto``: the one started on this machine).
+
+    Raises:
+        MissingDependencyError: no Ray.
+        FleetUnavailableError: no cluster answers at the address.
+    """
+    ray = import_ray()
+    if ray.is_initialized():
+        return ray
+    try:
+        ray.init(address=address or "auto", namespace=NAMESPACE, log_to_driver=False, logging_level="ERROR",
+                 configure_logging=True)  # fmt: skip
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise FleetUnavailableError(f"no Ray cluster at {address or 'auto'} ({summarize_exception(exc)}); "
+                                    "start one with `edgekit fleet up` or pass --address") from None  # fmt: skip
+    return ray
+
+
+class FleetUnavailableError(MissingDependencyError):
+    """No cluster to run on (none started, or the address does not answer)."""
+
+
+def alive_boards(ray: Any) -> dict[str, list[str]]:
+    """Profile -> ids of the alive nodes that advertise its resource."""
+    boards: dict[str, list[str]] = {}
+    for node in ray.nodes():
+        if not node.get("Alive"):
+            continue
+        for name in node.get("Resources", {}):
+            if name.startswith(RESOURCE_PREFIX):
+                boards.setdefault(name[len(RESOURCE_PREFIX) :], []).append(node["NodeID"])
+    return boards
