@@ -57,6 +57,19 @@ def load_data_file(path: Path, schema: type[M], kind: str) -> M:
         BadInputError: unreadable YAML, a schema violation (first ones named), or an id/file-name mismatch.
     """
     path = Path(path)
+    item = read_yaml_file(path, schema, kind)
+    item_id = getattr(item, "id", None)
+    if item_id != path.stem:
+        raise BadInputError(f"{kind} {path.name} declares id {item_id!r}; the file must be named {item_id}.yaml")
+    return item
+
+
+def read_yaml_file(path: Path, schema: type[BaseModel], kind: str) -> Any:
+    """Parse one YAML file through ``schema`` (no id rule: e.g. a sweep file).
+
+    Raises:
+        BadInputError: unreadable YAML or a schema violation (first ones named).
+    """
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # safe: see _SAFE_LOADER
     except UnicodeDecodeError as exc:
@@ -73,9 +86,6 @@ def load_data_file(path: Path, schema: type[M], kind: str) -> M:
         item = schema.model_validate(raw)
     except ValidationError as exc:
         raise bad_input(exc, f"invalid {kind} {path.name}", limit=_SHOWN_ERRORS, more=True) from exc
-    item_id = getattr(item, "id", None)
-    if item_id != path.stem:
-        raise BadInputError(f"{kind} {path.name} declares id {item_id!r}; the file must be named {item_id}.yaml")
     return item
 
 

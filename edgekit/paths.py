@@ -26,6 +26,12 @@ def edgekit_home() -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir("edgekit"))
 
 
+def system_temp_dir() -> Path:
+    """The system temp dir as it was when edgekit was imported (before a CLI run points ``TMPDIR`` at its own
+    folder): for what must outlive the run, e.g. the Ray processes ``edgekit fleet up`` starts."""
+    return _SYSTEM_TEMP
+
+
 def cache_dir(kind: str) -> Path:
     """Return (and create) a cache folder below the edgekit home, e.g. ``cache/analysis``.
 

@@ -35,6 +35,8 @@ COMMANDS = {
     "profiles": ("profiles", "profiles"),
     "predict": ("predict", "predict"),
     "recommend": ("recommend", "recommend"),
+    "fleet": ("fleet", "fleet"),
+    "sweep": ("sweep", "sweep"),
 }
 
 

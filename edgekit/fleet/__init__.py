@@ -14,6 +14,7 @@ from edgekit.fleet._sweep import (
     BoardProgress,
     SweepProgress,
     SweepReport,
+    fleet_boards,
     run_sweep,
     stored_result,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "FleetUnavailableError",
     "SweepProgress",
     "SweepReport",
+    "fleet_boards",
     "import_ray",
     "resource_name",
     "run_sweep",

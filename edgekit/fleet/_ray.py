@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from types import ModuleType
 from typing import Any
 
 from edgekit.errors import MissingDependencyError, summarize_exception
+from edgekit.paths import system_temp_dir
 
 EXTRA_HINT = "pip install 'edgekit[fleet]'"
 RESOURCE_PREFIX = "edgekit-device:"  # a node advertises {"edgekit-device:<profile>": 1} per board it stands for
@@ -18,6 +20,9 @@ def import_ray() -> ModuleType:
     Raises:
         MissingDependencyError: Ray is not installed (or cannot be imported here).
     """
+    # Ray keeps sockets and logs under $RAY_TMPDIR, else $TMPDIR: not in the CLI run's temp folder, which goes
+    # when the command ends while the nodes it started live on.
+    os.environ.setdefault("RAY_TMPDIR", str(system_temp_dir()))
     try:
         import ray
     except ImportError as exc:

@@ -20,8 +20,9 @@ from edgekit.bench.runners import ArtifactSource
 from edgekit.errors import BadInputError, summarize_exception
 from edgekit.fleet._artifacts import ShippedFile, ship
 from edgekit.fleet._cell import CELL_RECORD_KIND, CellOutcome, CellRecord, FleetCell
+from edgekit.fleet._cluster import saved_address
 from edgekit.fleet._executor import execute_cell
-from edgekit.fleet._ray import alive_boards, connect, resource_name
+from edgekit.fleet._ray import alive_boards, connect, import_ray, resource_name
 from edgekit.fleet._tracker import TRACKER_PREFIX, Tracker
 from edgekit.store import ResultsStore
 from edgekit.vocab import StrictModel
@@ -86,13 +87,25 @@ def check_links(cells: list[FleetCell]) -> None:
                             "edgekit yet; give each board its own Ray node (`edgekit fleet join`)")  # fmt: skip
 
 
-def check_boards(boards: dict[str, list[str]], cells: list[FleetCell]) -> None:
-    """Every profile the cells name has at least one alive board.
+def fleet_boards(address: str | None, profiles: set[str]) -> dict[str, list[str]]:
+    """Connect and return the alive boards by profile; every profile in ``profiles`` must have one.
+
+    Raises:
+        MissingDependencyError: no Ray, or no cluster answers.
+        BadInputError: a profile without a board.
+    """
+    boards = alive_boards(connect(address or saved_address()))
+    check_boards(boards, profiles)
+    return boards
+
+
+def check_boards(boards: dict[str, list[str]], profiles: set[str]) -> None:
+    """Every profile in ``profiles`` has at least one alive board.
 
     Raises:
         BadInputError: a profile without a board.
     """
-    missing = sorted({c.profile for c in cells} - set(boards))
+    missing = sorted(profiles - set(boards))
     if missing:
         have = ", ".join(f"{p} ({len(n)})" for p, n in sorted(boards.items())) or "none"
         raise BadInputError(f"no board in the fleet advertises {', '.join(resource_name(p) for p in missing)} "
@@ -127,7 +140,7 @@ def run_sweep(
         cells: what to measure; artifact sources are shipped once by digest.
         config: the measurement protocol (part of each result's config hash).
         store: where results and cell records go as they arrive (default: ``$EDGEKIT_HOME``'s store).
-        address: the Ray cluster (default ``auto``: the one ``edgekit fleet up`` started here).
+        address: the Ray cluster (default: the one ``edgekit fleet up`` recorded, else ``auto``).
         max_retries: Ray's bound on re-running a cell whose node or worker died.
         orphan_grace_s: how long cells of a profile whose last board died wait before they are recorded failed.
         max_in_flight: at most this many cells submitted at once (1: one cell at a time, for comparison).
@@ -138,9 +151,8 @@ def run_sweep(
         BadInputError: a profile without a board, or a cell with a device link.
     """
     check_links(cells)
-    ray = connect(address)
-    boards = alive_boards(ray)
-    check_boards(boards, cells)
+    boards = fleet_boards(address, {c.profile for c in cells})
+    ray = import_ray()
     store = store or ResultsStore()
     driver = _Driver(ray, cells, config, store, boards, (max_retries, orphan_grace_s, on_progress))
     return driver.run(fresh, max_in_flight or len(cells) or 1)

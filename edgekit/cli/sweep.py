@@ -1,0 +1,94 @@
+"""`edgekit sweep FILE.yaml`: the overnight run on the fleet — every cell on a board of its profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from edgekit.cli._common import console, err_console, guarded, print_json
+from edgekit.fleet import DEFAULT_MAX_RETRIES, SweepProgress, SweepReport, fleet_boards, import_ray, run_sweep
+from edgekit.fleet._sweepfile import load_sweep, sweep_cells
+
+
+class LiveBoards:
+    """Per-board progress (done / running / failed) redrawn on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self._live = None
+        if err_console.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(console=err_console, transient=True, refresh_per_second=4)
+
+    def update(self, progress: SweepProgress) -> None:
+        """Redraw with the latest counts."""
+        if self._live is None:
+            return
+        table = Table(title=f"sweep: {progress.done} done, {progress.failed} failed, {progress.stored} stored, "
+                            f"of {progress.total}", title_justify="left")  # fmt: skip
+        for header in ("board", "profile", "done", "failed", "running"):
+            table.add_column(header)
+        for board in progress.boards.values():
+            table.add_row(board.node_id[:12], board.profile, str(board.done), str(board.failed), board.running or "—")
+        self._live.update(table)
+
+    def __enter__(self) -> LiveBoards:
+        if self._live is not None:
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+
+@guarded
+def sweep(
+    file: Annotated[Path, typer.Argument(help="sweep file: models, recipes, runtimes, profiles, batch, protocol")],
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: the one `edgekit fleet up` recorded)")
+    ] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="measure again cells the store already holds")] = False,
+    max_retries: Annotated[int, typer.Option(help="re-runs of a cell whose node died, at most")] = DEFAULT_MAX_RETRIES,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Run a sweep file on the fleet; cells already in the results store are skipped. Exit 1 if any cell failed."""
+    plan = load_sweep(file)
+    import_ray()  # the missing extra fails before any artifact is built
+    fleet_boards(address, set(plan.profiles))
+    cells = sweep_cells(plan)
+    with LiveBoards() as live:
+        report = run_sweep(cells, plan.protocol.config(), address=address, fresh=fresh, max_retries=max_retries,
+                           on_progress=live.update)  # fmt: skip
+    if as_json:
+        print_json({"sweep_id": report.sweep_id, "wall_seconds": report.wall_seconds,
+                    "outcomes": [o.model_dump(mode="json") for o in report.outcomes]})  # fmt: skip
+    else:
+        print_report(report)
+    for outcome in report.failed:
+        err_console.print(Text(f"failed: {outcome.cell.label}: {outcome.record.error}"))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def print_report(report: SweepReport) -> None:
+    """The final table: one row per cell, where it ran and its p50/p90."""
+    table = Table(title=f"edgekit sweep {report.sweep_id} — measured on the fleet; * from the results store")
+    for header in ("model", "variant", "runtime", "batch", "profile", "board", "p50 ms", "p90 ms", "starts"):
+        table.add_column(header, justify="right" if header in ("batch", "p50 ms", "p90 ms", "starts") else "left")
+    for o in report.outcomes:
+        s, r = o.cell.spec, o.result
+        p50 = f"{r.stats.latency_ms_p50:.3f}{'*' if o.record.status == 'stored' else ''}" if r else "failed"
+        p90 = f"{r.stats.latency_ms_p90:.3f}" if r else "—"
+        board = (o.record.node_id or "—")[:12]
+        table.add_row(s.model, s.variant, s.runtime, str(s.batch), o.cell.profile, board, p50, p90,
+                      str(o.record.attempts))  # fmt: skip
+    console.print(table)
+    measured = sum(o.record.status == "measured" for o in report.outcomes)
+    stored = sum(o.record.status == "stored" for o in report.outcomes)
+    console.print(Text(f"{measured} measured, {stored} from the store, {len(report.failed)} failed "
+                       f"in {report.wall_seconds:.1f} s"))  # fmt: skip

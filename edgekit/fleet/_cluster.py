@@ -1,0 +1,186 @@
+"""The fleet itself: start or adopt a head (``fleet up``), the ``ray start`` line a board runs to join
+(``fleet join``), what every board is doing (``fleet status``), and stopping the head (``fleet down``).
+
+The address in use is kept in ``$EDGEKIT_HOME/fleet.json`` so that ``sweep`` and ``status`` find it.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from edgekit.errors import BadInputError, EdgekitError, summarize_message
+from edgekit.fileio import write_json_atomic
+from edgekit.fleet._ray import RESOURCE_PREFIX, connect, import_ray, resource_name
+from edgekit.fleet._tracker import TRACKER_PREFIX
+from edgekit.paths import edgekit_home
+from edgekit.profiles import get_profile
+from edgekit.vocab import StrictModel
+
+STATE_FILE = "fleet.json"
+DEFAULT_PORT = 6379
+_RAY_START_TIMEOUT_S = 120
+
+
+class FleetState(StrictModel):
+    """The cluster this workstation uses, and whether ``fleet up`` started its head here."""
+
+    address: str
+    started_here: bool
+
+
+class BoardStatus(StrictModel):
+    """One node that stands for a board."""
+
+    node_id: str
+    ip: str
+    profiles: list[str]
+    alive: bool
+    running: str | None = Field(None, description="the cell it is measuring now, if a sweep runs")
+    since: float | None = Field(None, description="when that cell started (seconds since the epoch)")
+
+
+class FleetStatus(StrictModel):
+    """The cluster and its boards."""
+
+    address: str
+    nodes: int
+    boards: list[BoardStatus]
+
+
+def state_path() -> Path:
+    """``$EDGEKIT_HOME/fleet.json``."""
+    return edgekit_home() / STATE_FILE
+
+
+def saved_address() -> str | None:
+    """The address ``fleet up`` recorded, or None."""
+    path = state_path()
+    if not path.is_file():
+        return None
+    try:
+        return FleetState.model_validate_json(path.read_text()).address
+    except ValueError:
+        return None
+
+
+def ray_executable() -> str:
+    """The ``ray`` command of this Python's environment."""
+    import_ray()
+    beside = Path(sys.executable).with_name("ray")
+    found = str(beside) if beside.is_file() else shutil.which("ray")
+    if found is None:
+        raise EdgekitError("the `ray` command is not on PATH although Ray is importable; reinstall 'edgekit[fleet]'")
+    return found
+
+
+def join_command(address: str, profile: str, num_cpus: int | None = None) -> list[str]:
+    """The ``ray start`` line a board (or the node that stands for it) runs to join the fleet."""
+    line = [ray_executable(), "start", f"--address={address}", f"--resources={json.dumps({resource_name(profile): 1})}"]
+    return line + ([f"--num-cpus={num_cpus}"] if num_cpus is not None else [])
+
+
+def shell_line(command: list[str]) -> str:
+    """``command`` as one copyable shell line (``ray`` by name when it is on PATH)."""
+    name = Path(command[0]).name
+    first = name if shutil.which(name) == command[0] else command[0]
+    return shlex.join([first, *command[1:]])
+
+
+def run_ray(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=_RAY_START_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise EdgekitError(f"`{shell_line(command)}` did not finish in {_RAY_START_TIMEOUT_S} s") from None
+    if done.returncode != 0:
+        why = summarize_message(done.stderr or done.stdout, f"exit status {done.returncode}")
+        raise EdgekitError(f"`{shell_line(command)}` failed: {why[-400:]}")
+    return done.stdout
+
+
+def up(address: str | None = None, ip: str = "127.0.0.1", port: int = DEFAULT_PORT,
+       profile: str | None = None) -> FleetState:  # fmt: skip
+    """Start a head here (no CPUs for tasks; ``profile`` makes it a board too), or adopt the cluster at ``address``.
+
+    Raises:
+        MissingDependencyError: no Ray, or nothing answers at ``address``.
+        EdgekitError: ``ray start`` failed (e.g. the port is taken).
+    """
+    if address is not None:
+        ray = connect(address)  # it must answer
+        ray.shutdown()
+        state = FleetState(address=address, started_here=False)
+    else:
+        resources = {resource_name(profile): 1} if profile else {}
+        head = ["--head", f"--node-ip-address={ip}", f"--port={port}", "--num-cpus=0"]
+        run_ray([ray_executable(), "start", *head, f"--resources={json.dumps(resources)}", "--include-dashboard=false",
+              "--disable-usage-stats"])  # fmt: skip
+        state = FleetState(address=f"{ip}:{port}", started_here=True)
+    write_json_atomic(state_path(), state.model_dump())
+    return state
+
+
+def down() -> FleetState | None:
+    """Stop the head ``fleet up`` started here (``ray stop``: every Ray process of this machine) and forget it.
+
+    An adopted cluster (``up --address``) is only forgotten. Returns what was forgotten, or None.
+    """
+    path = state_path()
+    state = FleetState.model_validate_json(path.read_text()) if path.is_file() else None
+    if state is None or state.started_here:
+        run_ray([ray_executable(), "stop"])
+    path.unlink(missing_ok=True)
+    return state
+
+
+def status(address: str | None = None) -> FleetStatus:
+    """The boards of the cluster (nodes advertising ``edgekit-device:*``) and the cell each one runs.
+
+    Raises:
+        MissingDependencyError: no Ray, or no cluster answers.
+    """
+    address = address or saved_address()
+    ray = connect(address)
+    running = _running(ray)
+    boards = []
+    nodes = ray.nodes()
+    for node in nodes:
+        profiles = sorted(n[len(RESOURCE_PREFIX) :] for n in node.get("Resources", {}) if n.startswith(RESOURCE_PREFIX))
+        if not profiles:
+            continue
+        cell, since = running.get(node["NodeID"], (None, None))
+        boards.append(BoardStatus(node_id=node["NodeID"], ip=node.get("NodeManagerAddress", ""), profiles=profiles,
+                                  alive=bool(node.get("Alive")), running=cell, since=since))  # fmt: skip
+    return FleetStatus(address=address or "auto", nodes=len([n for n in nodes if n.get("Alive")]), boards=boards)
+
+
+def _running(ray: Any) -> dict[str, tuple[str, float]]:
+    """Node id -> (cell, since) from every running sweep's tracker."""
+    found: dict[str, tuple[str, float]] = {}
+    for name in ray.util.list_named_actors():
+        if not name.startswith(TRACKER_PREFIX):
+            continue
+        try:
+            snapshot = ray.get(ray.get_actor(name).snapshot.remote(), timeout=5)
+        except (ray.exceptions.RayError, ValueError):
+            continue  # that sweep just ended
+        found.update({node: (cell, since) for node, (cell, since) in snapshot["running"].items()})
+    return found
+
+
+def check_profile(profile: str) -> str:
+    """A board's profile must be a known one (close matches listed).
+
+    Raises:
+        UnknownNameError: not a profile.
+    """
+    if not profile.strip():
+        raise BadInputError("--profile must name a device profile")
+    return get_profile(profile).id
