@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EDGEKIT := $(VENV)/bin/edgekit
 STAMP := $(VENV)/.edgekit-installed
 # Extras installed for development and CI: vendor toolchains that pip can install here, and timm sources.
-EXTRAS ?= dev,openvino,ncnn,timm
+EXTRAS ?= dev,openvino,ncnn,timm,fleet
 
 .PHONY: setup demo test test-fast lint bench clean
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,16 @@ from rich.table import Table
 from rich.text import Text
 
 from edgekit.cli._common import console, err_console, guarded, print_json
-from edgekit.fleet import DEFAULT_MAX_RETRIES, SweepProgress, SweepReport, fleet_boards, import_ray, run_sweep
+from edgekit.errors import BadInputError
+from edgekit.fleet import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_ORPHAN_GRACE_S,
+    SweepProgress,
+    SweepReport,
+    fleet_boards,
+    import_ray,
+    run_sweep,
+)
 from edgekit.fleet._sweepfile import load_sweep, sweep_cells
 
 
@@ -54,23 +64,29 @@ def sweep(
     ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="measure again cells the store already holds")] = False,
     max_retries: Annotated[int, typer.Option(help="re-runs of a cell whose node died, at most")] = DEFAULT_MAX_RETRIES,
+    wait_for_boards: Annotated[
+        float, typer.Option(help="seconds cells wait when no board of their profile is left, then fail")
+    ] = DEFAULT_ORPHAN_GRACE_S,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Run a sweep file on the fleet; cells already in the results store are skipped. Exit 1 if any cell failed."""
+    if max_retries < 0 or wait_for_boards < 0:
+        raise BadInputError("--max-retries and --wait-for-boards must not be negative")
     plan = load_sweep(file)
     import_ray()  # the missing extra fails before any artifact is built
     fleet_boards(address, set(plan.profiles))
     cells = sweep_cells(plan)
     with LiveBoards() as live:
         report = run_sweep(cells, plan.protocol.config(), address=address, fresh=fresh, max_retries=max_retries,
-                           on_progress=live.update)  # fmt: skip
+                           orphan_grace_s=wait_for_boards, on_progress=live.update)  # fmt: skip
     if as_json:
         print_json({"sweep_id": report.sweep_id, "wall_seconds": report.wall_seconds,
                     "outcomes": [o.model_dump(mode="json") for o in report.outcomes]})  # fmt: skip
     else:
         print_report(report)
     for outcome in report.failed:
-        err_console.print(Text(f"failed: {outcome.cell.label}: {outcome.record.error}"))
+        # Plain print: one line per cell however narrow the terminal (rich would wrap it).
+        print(f"failed: {outcome.cell.label}: {outcome.record.error}", file=sys.stderr)  # noqa: T201
     if report.failed:
         raise typer.Exit(1)
 

@@ -17,6 +17,7 @@ from edgekit.bench.runners import ArtifactSource
 from edgekit.errors import EdgekitError, MissingDependencyError, summarize_exception
 from edgekit.fleet._artifacts import ShippedFile, materialize
 from edgekit.fleet._cell import FleetCell
+from edgekit.fleet._ray import import_ray
 
 
 def ray_link(node_id: str) -> str:
@@ -57,8 +58,7 @@ def execute_cell(index: int, cell_json: str, config_json: str, shipped: list[Shi
     edgekit's own errors come back as ``error`` (a bad artifact is not retried on another board); a node
     or worker that dies surfaces in the driver as Ray's error and is retried there.
     """
-    import ray
-
+    ray = import_ray()
     node_id = ray.get_runtime_context().get_node_id()
     ray.get(tracker.started.remote(index, node_id))  # before measuring: status shows it running
     started = datetime.now(timezone.utc)

@@ -4,6 +4,8 @@ one registry implementation, and runtimes named only by their own modules."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.structure._imports import import_cycles, import_facts, module_files
@@ -59,3 +61,26 @@ def test_runtime_names_appear_only_in_their_runtime_modules() -> None:
 def _runtime_keys(node: ast.Dict) -> int:
     keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
     return sum(any(key == r or key.startswith(f"{r}-") for r in ("openvino", "ncnn", "onnxruntime")) for key in keys)
+
+
+def test_only_the_fleet_imports_ray_and_only_through_one_module() -> None:
+    # Ray is the [fleet] extra: one door (edgekit.fleet._ray.import_ray), so a missing extra fails in one line.
+    importers = []
+    for name, path in module_files(ROOT).items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n == "ray" or n.startswith("ray.") for n in names):
+                importers.append(name)
+    assert importers == ["edgekit.fleet._ray"]
+
+
+def test_recommend_and_the_fleet_package_never_import_ray() -> None:
+    code = (
+        "import sys; import edgekit.fleet; from edgekit.cli.main import app\n"
+        "try:\n    app(['recommend', '--ram', '512MB', '--fps', '30'], standalone_mode=False)\n"
+        "finally:\n    print('RAY', sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
+                         timeout=120)  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "RAY []"
