@@ -56,7 +56,7 @@ def fleet(
     else:
         state = _cluster.down()
         _show(as_json, state, f"fleet at {state.address} " + ("stopped" if state.started_here else "forgotten")
-              if state else "no fleet was recorded here; stopped any Ray processes of this machine")  # fmt: skip
+              if state else "no fleet was recorded here; nothing stopped")  # fmt: skip
 
 
 def _show(as_json: bool, value: object, line: str) -> None:

@@ -6,27 +6,32 @@ The address in use is kept in ``$EDGEKIT_HOME/fleet.json`` so that ``sweep`` and
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from pydantic import Field
 
 from edgekit.errors import BadInputError, EdgekitError, summarize_message
 from edgekit.fileio import write_json_atomic
 from edgekit.fleet._ray import RESOURCE_PREFIX, connect, import_ray, resource_name
 from edgekit.fleet._tracker import TRACKER_PREFIX
-from edgekit.paths import edgekit_home
+from edgekit.paths import edgekit_home, system_temp_dir
 from edgekit.profiles import get_profile
 from edgekit.vocab import StrictModel
 
 STATE_FILE = "fleet.json"
 DEFAULT_PORT = 6379
 _RAY_START_TIMEOUT_S = 120
+_STOP_GRACE_S = 3  # GCS and raylets drain for 10+ s on SIGTERM; a fleet going down keeps no state
 
 
 class FleetState(StrictModel):
@@ -34,6 +39,7 @@ class FleetState(StrictModel):
 
     address: str
     started_here: bool
+    temp_dir: str | None = Field(None, description="Ray's folder of a head started here (what down stops)")
 
 
 class BoardStatus(StrictModel):
@@ -119,25 +125,67 @@ def up(address: str | None = None, ip: str = "127.0.0.1", port: int = DEFAULT_PO
         state = FleetState(address=address, started_here=False)
     else:
         resources = {resource_name(profile): 1} if profile else {}
-        head = ["--head", f"--node-ip-address={ip}", f"--port={port}", "--num-cpus=0"]
+        temp = head_temp_dir(port)
+        head = ["--head", f"--node-ip-address={ip}", f"--port={port}", "--num-cpus=0", f"--temp-dir={temp}"]
         run_ray([ray_executable(), "start", *head, f"--resources={json.dumps(resources)}", "--include-dashboard=false",
-              "--disable-usage-stats"])  # fmt: skip
-        state = FleetState(address=f"{ip}:{port}", started_here=True)
+                 "--disable-usage-stats"])  # fmt: skip
+        state = FleetState(address=f"{ip}:{port}", started_here=True, temp_dir=str(temp))
     write_json_atomic(state_path(), state.model_dump())
     return state
 
 
+def head_temp_dir(port: int) -> Path:
+    """Ray's folder for a head started here: its own, so ``down`` stops that cluster's processes and no other."""
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return system_temp_dir() / f"edgekit-ray-{user}-{port}"
+
+
 def down() -> FleetState | None:
-    """Stop the head ``fleet up`` started here (``ray stop``: every Ray process of this machine) and forget it.
+    """Stop the head ``fleet up`` started here, with the nodes of this machine that joined it, and forget it.
 
     An adopted cluster (``up --address``) is only forgotten. Returns what was forgotten, or None.
     """
     path = state_path()
     state = FleetState.model_validate_json(path.read_text()) if path.is_file() else None
-    if state is None or state.started_here:
-        run_ray([ray_executable(), "stop"])
+    if state is not None and state.started_here and state.temp_dir:
+        stop_processes_under(state.temp_dir)
     path.unlink(missing_ok=True)
     return state
+
+
+def stop_processes_under(temp_dir: str) -> list[int]:
+    """SIGTERM (then SIGKILL after a grace period) every process of this user whose command line names
+    ``temp_dir``: the head's GCS, raylets, monitors and their workers. Returns their ids."""
+    marker = f"{Path(temp_dir)}/"
+    mine = []
+    for proc in psutil.process_iter(["pid", "cmdline", "uids"]):
+        try:
+            if proc.pid != os.getpid() and any(marker in arg or arg.endswith(temp_dir) for arg in proc.cmdline()):
+                mine.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    # Their children too: a raylet's agents and workers rename themselves (ray::DashboardAgent, ray::IDLE).
+    for proc in list(mine):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            mine.extend(c for c in proc.children(recursive=True) if c not in mine)
+    for proc in mine:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    deadline = time.monotonic() + _STOP_GRACE_S
+    while any(_alive(p) for p in mine) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for proc in [p for p in mine if _alive(p)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    return [p.pid for p in mine]
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Running and not a zombie (a container's init may never reap our ex-children)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def status(address: str | None = None) -> FleetStatus:
