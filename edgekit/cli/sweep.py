@@ -43,7 +43,8 @@ class LiveBoards:
         for header in ("board", "profile", "done", "failed", "running"):
             table.add_column(header)
         for board in progress.boards.values():
-            table.add_row(board.node_id[:12], board.profile, str(board.done), str(board.failed), board.running or "—")
+            running = board.running.rsplit(" @", 1)[0] if board.running else "—"  # the profile has its column
+            table.add_row(board.node_id[:12], board.profile, str(board.done), str(board.failed), running)
         self._live.update(table)
 
     def __enter__(self) -> LiveBoards:

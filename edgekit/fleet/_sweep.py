@@ -264,7 +264,7 @@ class _Driver:
         self.tracker.finished.remote(index)
         self.store.put_record(CELL_RECORD_KIND, self.sweep_id, record.model_dump_json())
         self.outcomes[index] = CellOutcome(cell=cell, record=record, result=result)
-        board = self.progress.boards.get(record.node_id or "")
+        board = self._board(record.node_id, cell.profile) if record.node_id else None
         self.progress.done += result is not None
         self.progress.failed += result is None
         if board is not None:
@@ -289,9 +289,14 @@ class _Driver:
         if self.on_progress is None:
             return
         running = self.ray.get(self.tracker.snapshot.remote())["running"]
+        for node, (label, _) in running.items():
+            self._board(node, label.rsplit(" @", 1)[-1])  # a board that joined during the sweep
         for node, board in self.progress.boards.items():
             board.running = running[node][0] if node in running else None
         self.on_progress(self.progress)
+
+    def _board(self, node_id: str, profile: str) -> BoardProgress:
+        return self.progress.boards.setdefault(node_id, BoardProgress(node_id=node_id, profile=profile))
 
 
 def _ray_error(exc: Exception, attempts: int, max_retries: int) -> str:
