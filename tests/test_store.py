@@ -67,6 +67,13 @@ def test_records_of_other_kinds(tmp_path: Path) -> None:
     store.put_record("accuracy", "k1", '{"top1": 0.6}')
     assert store.latest_record("accuracy", "k1") == '{"top1": 0.6}'
     assert store.latest_record("accuracy", "k2") is None
+    store.put_record("fleet-cell", "sweep1", "a")
+    store.put_record("accuracy", "k2", '{"top1": 0.7}')
+    store.put_record("fleet-cell", "sweep2", "b")
+    assert store.records("fleet-cell") == ["a", "b"]  # oldest first
+    assert store.records("fleet-cell", "sweep2") == ["b"]
+    assert store.records("accuracy", "k1") == ['{"top1": 0.5}', '{"top1": 0.6}']
+    assert ResultsStore(tmp_path / "missing.sqlite", read_only=True).records("fleet-cell") == []
 
 
 def _writer(path: str, name: str, barrier: multiprocessing.synchronize.Barrier) -> None:
