@@ -133,6 +133,7 @@ def run_sweep(
     orphan_grace_s: float = DEFAULT_ORPHAN_GRACE_S,
     max_in_flight: int | None = None,
     on_progress: Progress | None = None,
+    on_outcome: Callable[[CellOutcome], None] | None = None,
 ) -> SweepReport:
     """Measure every cell on a board of its profile; skip those the store already holds (unless ``fresh``).
 
@@ -145,6 +146,8 @@ def run_sweep(
         orphan_grace_s: how long cells of a profile whose last board died wait before they are recorded failed.
         max_in_flight: at most this many cells submitted at once (1: one cell at a time, for comparison).
         on_progress: called with a :class:`SweepProgress` about twice a second.
+        on_outcome: called with each cell's :class:`CellOutcome` as it is known (found in the store, measured,
+            or failed), in the order they arrive.
 
     Raises:
         MissingDependencyError: Ray is not installed, or no cluster answers.
@@ -154,7 +157,7 @@ def run_sweep(
     boards = fleet_boards(address, {c.profile for c in cells})
     ray = import_ray()
     store = store or ResultsStore()
-    driver = _Driver(ray, cells, config, store, boards, (max_retries, orphan_grace_s, on_progress))
+    driver = _Driver(ray, cells, config, store, boards, (max_retries, orphan_grace_s, on_progress, on_outcome))
     return driver.run(fresh, max_in_flight or len(cells) or 1)
 
 
@@ -162,9 +165,9 @@ class _Driver:
     """One sweep's state on the workstation."""
 
     def __init__(self, ray: Any, cells: list[FleetCell], config: BenchConfig, store: ResultsStore,
-                 boards: dict[str, list[str]], policy: tuple[int, float, Progress | None]) -> None:  # fmt: skip
+                 boards: dict[str, list[str]], policy: tuple[int, float, Progress | None, Any]) -> None:  # fmt: skip
         self.ray, self.cells, self.config, self.store, self.boards = ray, cells, config, store, boards
-        self.max_retries, self.grace, self.on_progress = policy
+        self.max_retries, self.grace, self.on_progress, self.on_outcome = policy
         self.sweep_id = uuid.uuid4().hex[:12]
         self.outcomes: dict[int, CellOutcome] = {}
         self.pending: dict[Any, int] = {}  # object ref -> cell index
@@ -190,9 +193,14 @@ class _Driver:
             return False
         record = CellRecord(sweep_id=self.sweep_id, cell=cell.label, profile=cell.profile, status="stored",
                             node_id=hit.board.id if hit.board else None, run_id=hit.run_id)  # fmt: skip
-        self.outcomes[index] = CellOutcome(cell=cell, record=record, result=hit)
+        self._outcome(index, CellOutcome(cell=cell, record=record, result=hit))
         self.progress.stored += 1
         return True
+
+    def _outcome(self, index: int, outcome: CellOutcome) -> None:
+        self.outcomes[index] = outcome
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
 
     def _measure(self, todo: list[int], max_in_flight: int) -> None:
         ray = self.ray
@@ -263,7 +271,7 @@ class _Driver:
                 record = CellRecord(**(base | times), status="failed", error=out["error"])
         self.tracker.finished.remote(index)
         self.store.put_record(CELL_RECORD_KIND, self.sweep_id, record.model_dump_json())
-        self.outcomes[index] = CellOutcome(cell=cell, record=record, result=result)
+        self._outcome(index, CellOutcome(cell=cell, record=record, result=result))
         board = self._board(record.node_id, cell.profile) if record.node_id else None
         self.progress.done += result is not None
         self.progress.failed += result is None

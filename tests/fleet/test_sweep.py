@@ -31,8 +31,10 @@ def test_every_cell_runs_on_a_board_of_its_profile_one_at_a_time(fleet: LocalFle
     cells = sweep_cells(plan)
     assert len(cells) == 8  # 2 models x 2 recipes x 2 profiles
     store = ResultsStore(tmp_path / "results.sqlite")
-    report = run_sweep(cells, plan.protocol.config(), store=store)
+    arrived: list[str] = []
+    report = run_sweep(cells, plan.protocol.config(), store=store, on_outcome=lambda o: arrived.append(o.cell.label))
     assert report.failed == []
+    assert sorted(arrived) == sorted(c.label for c in cells)  # each outcome reported once, as it came
     rows = store.query()
     assert len(rows) == 8
     here = fingerprint().id
