@@ -14,9 +14,9 @@ from edgekit.errors import BadInputError
 from edgekit.fleet import _cluster
 
 ACTIONS = ("up", "join", "status", "down")
-# Options that only one action takes: given to another, they are refused rather than ignored.
-_ONLY = {"--profile": ("up", "join"), "--print": ("join",), "--ip": ("up",), "--port": ("up",),
-         "--num-cpus": ("join",)}  # fmt: skip
+# Options that only some actions take: given to another, they are refused rather than ignored.
+_ONLY = {"--address": ("up", "join", "status"), "--profile": ("up", "join"), "--print": ("join",),
+         "--ip": ("up",), "--port": ("up",), "--num-cpus": ("join",)}  # fmt: skip
 
 
 @guarded
@@ -38,8 +38,9 @@ def fleet(
     """Start (up) or stop (down) the fleet's head, join a board to it, or show what every board runs (status)."""
     if action not in ACTIONS:
         raise BadInputError(f"fleet takes one of {', '.join(ACTIONS)}, got {action!r}")
-    given = {"--profile": profile is not None, "--print": print_only, "--ip": ip != "127.0.0.1",
-             "--port": port != _cluster.DEFAULT_PORT, "--num-cpus": num_cpus is not None}  # fmt: skip
+    given = {"--address": address is not None, "--profile": profile is not None, "--print": print_only,
+             "--ip": ip != "127.0.0.1", "--port": port != _cluster.DEFAULT_PORT,
+             "--num-cpus": num_cpus is not None}  # fmt: skip
     for option, actions in _ONLY.items():
         if given[option] and action not in actions:
             raise BadInputError(f"{option} is an option of `fleet {' / '.join(actions)}`, not of `fleet {action}`")
