@@ -149,7 +149,10 @@ def part_kill(fleet: dict, cluster: object, models: list[str], recipes: list[str
     lines += [f"- `{n[:12]}` at {t - started:.1f} s while running `{cell}`" for n, cell, t in killed]
     lines += ["", f"Exit status: **{done.returncode}**. What it printed on stderr:", "", "```"]
     lines += [line for line in done.stderr.splitlines() if line.startswith(("failed:", "error:", "warning:"))]
-    lines += ["```", "", "| cell | status | starts | nodes tried | row in the store |", "|---|---|---:|---|---|"]
+    other = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith(("failed:", "error:"))]
+    example = f", e.g. `{other[0][:160]}`" if other else ""
+    lines += ["```", "", f"Other stderr lines (Ray's own): {len(other)}{example}.",
+              "", "| cell | status | starts | nodes tried | row in the store |", "|---|---|---:|---|---|"]  # fmt: skip
     for r in records:
         kept = r.run_id in rows and rows[r.run_id].board.id == r.node_id
         tried = " → ".join(f"`{n[:12]}`" for n in r.nodes_tried)
