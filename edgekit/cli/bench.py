@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from edgekit.bench import BenchConfig, BenchResult, fingerprint
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS
 from edgekit.bench.host import tool_versions
-from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
+from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
+from edgekit.cli._table import Col, print_fitted
 from edgekit.compare.cached import bench_cached
 from edgekit.compare.plan import BenchPlan, parse_batches, plan, resolve_runtimes
 from edgekit.errors import BadInputError
@@ -91,6 +91,7 @@ def bench(
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
+    wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime)."""
@@ -111,7 +112,7 @@ def bench(
     if as_json:
         print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy})
         return
-    _print_table(results, the_plan.skipped)
+    _print_table(results, the_plan.skipped, config, wide)
     for model, metrics in accuracy.items():
         console.print(
             Text(
@@ -153,27 +154,35 @@ def _json_row(result: BenchResult, cached: bool) -> dict[str, object]:
             "cached": cached}  # fmt: skip
 
 
-def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str]) -> None:
+# Column importance on a narrow terminal (higher stays longer).
+_COLUMNS = [Col("model"), Col("runtime", runtimes=True), Col("batch", justify="right", no_wrap=True),
+            *(Col(h, p, justify="right", no_wrap=True) for h, p in (("p50", 99), ("p90", 70), ("p99", 40),
+              ("CV%", 50), ("ms/img", 80), ("img/s", 75), ("RSS MB", 60), ("iters", 30)))]  # fmt: skip
+_STORED = Col("measured", 92, no_wrap=True)
+
+
+def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str], config: BenchConfig,
+                 wide: bool = False) -> None:  # fmt: skip
     from rich import box
 
     threads = sorted({r.spec.threads for r, _ in results})
-    table = Table(title=f"edgekit bench — measured, {'/'.join(map(str, threads))} threads; ms per batch call",
-                  caption="* from the results store (--fresh re-measures)", box=box.SIMPLE_HEAD,
-                  padding=(0, 1), pad_edge=False, collapse_padding=True)  # fmt: skip
-    for header in ("model", "runtime"):
-        table.add_column(header, overflow="fold")  # names may fold on narrow terminals; numbers never do
-    for header in ("batch", "p50", "p90", "p99", "CV%", "ms/img", "img/s", "RSS MB", "iters"):
-        table.add_column(header, justify="right", no_wrap=True)
+    stored = any(cached for _, cached in results)
+    rows = []
     for r, cached in results:
         st = r.stats
         variant = "" if r.spec.variant in ("fp32", "file") else f"/{r.spec.variant}"
-        table.add_row(
+        rows.append([
             r.spec.model + variant, r.spec.runtime, str(r.spec.batch), f"{st.latency_ms_p50:.2f}",
             f"{st.latency_ms_p90:.2f}", f"{st.latency_ms_p99:.2f}", f"{100 * st.cv:.1f}",
             f"{st.latency_ms_per_image_p50:.2f}", f"{st.throughput_ips:.1f}",
-            f"{r.memory.peak_rss_mb:.0f}" if r.memory else "—", f"{st.iters}{'*' if cached else ''}",
-        )  # fmt: skip
-    console.print(table)
+            f"{r.memory.peak_rss_mb:.0f}" if r.memory else "—", str(st.iters),
+            *([age(r.timestamp) if cached else "now"] if stored else []),
+        ])  # fmt: skip
+    caption = "measured: reused from the results store, with its age (--fresh re-measures)" if stored else None
+    print_fitted(console, [*_COLUMNS, *([_STORED] if stored else [])], rows, wide,
+                 title=f"edgekit bench — measured ({protocol(config)}), {'/'.join(map(str, threads))} threads; "
+                 "ms per batch call", caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+                 collapse_padding=True)  # fmt: skip
     fp = results[0][0].fingerprint
     versions = ", ".join(f"{k} {v}" for k, v in sorted(fp.tool_versions.items()))
     console.print(Text(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "

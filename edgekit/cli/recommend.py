@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from edgekit.cli._common import console, fmt_num, guarded, print_json, split_csv
+from edgekit.cli._common import Wide, console, fmt_num, guarded, plural, print_json, split_csv
+from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.metrics import Metric
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
 from edgekit.recommend import recommend as run
@@ -44,6 +44,7 @@ def recommend(
     show_rejected: Annotated[
         bool, typer.Option("--rejected", help="also list rejected candidates with reasons")
     ] = False,
+    wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Rank model × recipe × device × toolchain candidates that fit the budget (pessimistic predictions).
@@ -57,7 +58,7 @@ def recommend(
     if as_json:
         print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported]})
     else:
-        _render(result, limit, show_rejected)
+        _render(result, limit, show_rejected, wide)
         for item in exported:
             console.print(f"exported: {item.out_dir} (manifest {item.manifest_path.name})", markup=False)
     if not result.fits:
@@ -88,50 +89,55 @@ def _top1(c: Candidate) -> str:
     return f"{c.top1.value:.1f}" + (" (tv int8)" if c.precision == "int8" else "")
 
 
-def _table(title: str, candidates: list[Candidate], show_reasons: bool = False) -> Table:
-    table = Table(title=title, title_justify="left")
-    columns = ["device", "model", "recipe", "target (unit)", "top-1 %", "FPS worst [mid]", "latency ms [interval]",
-               "peak RAM MB [interval]", "energy mJ", "margins RAM / FPS / W"]  # fmt: skip
+# Columns by importance: what and where always; the deciding figures next; the rest goes first on a narrow terminal.
+_COLUMNS = [Col("device"), Col("model"), Col("recipe", 90), Col("target (unit)", runtimes=True), Col("top-1 %", 80),
+            Col("FPS worst [mid]", 85), Col("latency ms [interval]", 40), Col("peak RAM MB [interval]", 70),
+            Col("energy mJ", 20), Col("margins RAM / FPS / W", 30)]  # fmt: skip
+_REASON_COLUMNS = [*_COLUMNS[:4], _COLUMNS[5], _COLUMNS[7], Col("why not", 95)]
+
+
+def _row(c: Candidate, show_reasons: bool) -> list[str]:
+    fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]{_measured_tag(c.prediction.fps)}"
+    ram = _span(c.prediction.peak_ram_mb)
+    head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
     if show_reasons:
-        columns = [*columns[:4], "FPS worst [mid]", "peak RAM MB [interval]", "why not"]
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for c in candidates:
-        fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]{_measured_tag(c.prediction.fps)}"
-        ram = _span(c.prediction.peak_ram_mb)
-        head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
-        if show_reasons:
-            table.add_row(*head, fps, ram, "; ".join(c.reasons))
-            continue
-        power = (
-            f" / {'+' if c.margins.power_w >= 0 else ''}{fmt_num(c.margins.power_w)}"
-            if c.margins.power_w is not None
-            else ""
-        )
-        margins = f"{c.margins.ram_mb:+.4g} MB / {'+' if c.margins.fps >= 0 else ''}{fmt_num(c.margins.fps)}{power}"
-        table.add_row(*head, _top1(c), fps, _span(c.prediction.latency_ms), ram, _span(c.prediction.energy_mj),
-                      margins)  # fmt: skip
-    return table
+        return [*head, fps, ram, "; ".join(c.reasons)]
+    power = (
+        f" / {'+' if c.margins.power_w >= 0 else ''}{fmt_num(c.margins.power_w)}"
+        if c.margins.power_w is not None
+        else ""
+    )
+    margins = f"{c.margins.ram_mb:+.4g} MB / {'+' if c.margins.fps >= 0 else ''}{fmt_num(c.margins.fps)}{power}"
+    return [*head, _top1(c), fps, _span(c.prediction.latency_ms), ram, _span(c.prediction.energy_mj), margins]
 
 
-def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> None:
+def _table(title: str, candidates: list[Candidate], show_reasons: bool, wide: bool, shown: list[Fitted]) -> None:
+    cols = _REASON_COLUMNS if show_reasons else _COLUMNS
+    print_fitted(console, cols, [_row(c, show_reasons) for c in candidates], wide, shown, title=title,
+                 title_justify="left")  # fmt: skip
+
+
+def _render(result: Recommendation, limit: int, show_rejected: bool = False, wide: bool = False) -> None:
     k = result.constraints
     power = f", ≤ {k.power_w:g} W" if k.power_w else ""
     top1 = f", top-1 ≥ {k.min_top1:g}%" if k.min_top1 is not None else ""
     total = len(result.feasible) + len(result.rejected)
+    shown: list[Fitted] = []
+    scope = f"{plural(len(result.profiles), 'profile')} × {plural(len(result.models), 'model')}"
     console.print(f"[bold]recommend[/bold]: RAM ≤ {k.ram_mb:.4g} MB, ≥ {k.fps:g} FPS{power}{top1} — "
-                  f"{len(result.profiles)} profiles × {len(result.models)} models → {total} candidates, "
+                  f"{scope} → {total} candidates, "
                   f"{len(result.feasible)} fit (hard limits use the pessimistic end of each interval)")  # fmt: skip
     if result.fits:
-        console.print(_table("best per device", result.best_per_device))
-        console.print(_table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by "
-                             "published top-1 then worst-case FPS", result.feasible[:limit]))  # fmt: skip
+        _table("best per device", result.best_per_device, False, wide, shown)
+        _table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by published top-1 then "
+               "worst-case FPS", result.feasible[:limit], False, wide, shown)  # fmt: skip
     else:
-        console.print(_table("nothing fits — closest misses", result.closest_misses, show_reasons=True))
+        _table("nothing fits — closest misses", result.closest_misses, True, wide, shown)
     if show_rejected and result.fits and result.rejected:  # when nothing fits, the misses are already shown
         closest_first = sorted(result.rejected, key=lambda c: c.miss)[:limit]
-        console.print(_table(f"{len(closest_first)} of {len(result.rejected)} rejected, closest first", closest_first,
-                             show_reasons=True))  # fmt: skip
+        _table(f"{len(closest_first)} of {len(result.rejected)} rejected, closest first", closest_first, True, wide,
+               shown)  # fmt: skip
+    print_note(console, shown)
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.rejection_counts().items()))
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(
