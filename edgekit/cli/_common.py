@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -228,3 +228,20 @@ def age(when: datetime | None, now: datetime | None = None) -> str:
 def protocol(config: BenchConfig) -> str:
     """The timing protocol a ``[m]`` latency was measured under: ``10 warm-up, ≥30 runs, ≥5 s per cell``."""
     return f"{config.warmup} warm-up, ≥{config.min_iters} runs, ≥{config.min_seconds:g} s per cell"
+
+
+def matching(names: Iterable[str], pattern: str | None, kind: str) -> list[str]:
+    """The names a listing command shows: an fnmatch pattern as given, a plain word as a substring.
+
+    Raises:
+        UnknownNameError: nothing matches (with the closest names), so a typo is not an empty table and exit 0.
+    """
+    from edgekit._registry import filter_names, unknown_name
+
+    known = list(names)
+    plain = pattern is not None and not any(ch in pattern for ch in "*?[")
+    found = filter_names(known, f"*{pattern}*" if plain else pattern)
+    if pattern and not found:
+        error = unknown_name(pattern, known, kind)
+        raise type(error)(f"no {kind} matches {pattern!r};" + str(error).split(";", 1)[1])
+    return found

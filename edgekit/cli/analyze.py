@@ -29,11 +29,14 @@ def analyze_target(target: str, input_px: int | None) -> GraphAnalysis:
 
 @guarded
 def analyze(
-    targets: Annotated[list[str], typer.Argument(help=f"models: {MODEL_HELP}")],
+    targets: Annotated[list[str], typer.Argument(metavar="MODEL...", help=f"models: {MODEL_HELP}")],
     input_size: Annotated[int | None, typer.Option("--input-size", min=16, help="input side in px")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Params, weight bytes, MACs, peak activation memory and op histogram (all computed)."""
+    """Params, weight bytes, MACs, peak activation memory and op histogram (all computed).
+
+    Examples: edgekit analyze mobilenet_v2 resnet18 · edgekit analyze model.onnx --input-size 160 --json
+    """
     results = [analyze_target(t, input_size) for t in targets]
     if as_json:
         print_json(results)

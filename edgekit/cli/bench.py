@@ -63,7 +63,9 @@ class LazyProgress:
 
 @guarded
 def bench(
-    targets: Annotated[list[str], typer.Argument(help="registry model names or model files (.onnx, OpenVINO .xml)")],
+    targets: Annotated[
+        list[str], typer.Argument(metavar="MODEL...", help="registry model names or model files (.onnx, OpenVINO .xml)")
+    ],
     runtime: Annotated[
         list[str] | None,
         typer.Option(
@@ -73,7 +75,7 @@ def bench(
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    batch: Annotated[str, typer.Option(help="batch sizes, e.g. 1,8")] = "1",
+    batch: Annotated[str, typer.Option(metavar="N[,N...]", help="batch sizes, e.g. 1,8")] = "1",
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
     weights: Annotated[
         str, typer.Option(help="imagenet | none | checkpoint path (latency does not depend on it)")
@@ -94,7 +96,14 @@ def bench(
     wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime)."""
+    """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime).
+
+    Examples:
+
+      edgekit bench mobilenet_v2 resnet18 -r onnxruntime,openvino --batch 1,8
+
+      edgekit bench model.onnx --threads 4 --json
+    """
     batches = parse_batches(batch)
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]
     the_plan = plan(targets, runtimes, batches, threads, weights=weights, input_px=input_size)

@@ -26,7 +26,9 @@ DEFAULT_OUT = Path("edgekit-report")
 
 @guarded
 def compare(
-    models: Annotated[list[str], typer.Argument(help="registry model names, e.g. resnet18 mobilenet_v2")],
+    models: Annotated[
+        list[str], typer.Argument(metavar="MODEL...", help="registry model names, e.g. resnet18 mobilenet_v2")
+    ],
     variant: Annotated[
         list[str] | None,
         typer.Option("--variant", help="variants: fp32 or recipes, e.g. fp32,int8,pruned30 (default fp32)"),
@@ -41,7 +43,10 @@ def compare(
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    batch: Annotated[int, typer.Option(help="the larger batch size (batch 1 is always measured)")] = 8,
+    batch: Annotated[
+        str,
+        typer.Option(metavar="N[,N...]", help="batch sizes as in bench; batch 1 is always measured, plus one larger"),
+    ] = "8",
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
     weights: Annotated[str, typer.Option(help="imagenet | none | checkpoint path")] = "none",
     data: Annotated[
@@ -57,7 +62,14 @@ def compare(
     wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report."""
+    """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report.
+
+    Examples:
+
+      edgekit compare mobilenet_v2 resnet18 --variant fp32,int8
+
+      edgekit compare mobilenet_v2 --variant fp32,int8 --weights imagenet --data val/ --per-class 10
+    """
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
                              bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
     with LazyProgress("compare") as progress:
@@ -71,7 +83,7 @@ def compare(
 
 
 def _compare_config(models: list[str], variant: list[str] | None, runtime: list[str] | None, device: str,
-                    batch: int, threads: int | None, weights: str, data: Path | None, limit: int | None,
+                    batch: str, threads: int | None, weights: str, data: Path | None, limit: int | None,
                     per_class: int | None, bench: BenchConfig, fresh: bool,
                     targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
@@ -80,9 +92,11 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
         if not is_registry_name(model) and parse_source(model).kind != "torchvision":
             raise BadInputError(f"compare takes registry models; {model} is an own model: measure it with "
                                 f"`edgekit bench {model}`, build variants with `edgekit optimize {model}`")  # fmt: skip
-    large = parse_batches(str(batch))[0]
-    if large < 2:
-        raise BadInputError(f"--batch is the larger batch of the table and must be at least 2, got {batch}")
+    larger = [b for b in parse_batches(batch) if b != 1]
+    if len(larger) != 1:
+        raise BadInputError(f"--batch names the table's one larger batch (batch 1 is always measured), e.g. 8 or 1,8; "
+                            f"got {batch}")  # fmt: skip
+    large = larger[0]
     if threads is not None and threads < 1:
         raise BadInputError(f"--threads must be at least 1, got {threads}")
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device)) if runtime or device == "cuda" else None

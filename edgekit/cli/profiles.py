@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._common import console, guarded, matching, plural, print_json
 from edgekit.profiles import DeviceProfile, Sourced, list_profiles, load_profiles
 
 _KIND_MARK = {"published": "", "measured": "m", "derived": "d", "estimated": "e"}
@@ -43,11 +43,17 @@ def _power(profile: DeviceProfile) -> str:
 
 @guarded
 def profiles(
-    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern over profile ids, e.g. 'jetson*'")] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Argument(metavar="[PATTERN]", help="a word in the profile id (e.g. jetson) or an fnmatch pattern"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (every number with source)")] = False,
 ) -> None:
-    """Device profiles: RAM, CPU and accelerator peaks, bandwidth, power modes, targets."""
-    chosen = [load_profiles()[pid] for pid in list_profiles(pattern)]
+    """Device profiles: RAM, CPU and accelerator peaks, bandwidth, power modes, targets.
+
+    Examples: edgekit profiles · edgekit profiles jetson · edgekit profiles rk3588 --json
+    """
+    chosen = [load_profiles()[pid] for pid in matching(list_profiles(), pattern, "profile")]
     if as_json:
         print_json(chosen)
         return
@@ -68,4 +74,6 @@ def profiles(
         table.add_row(p.id, _mb(p.memory.ram_usable_mb), cpu, f"{p.cpu.peak_gflops('fp32'):.3g} d",
                       _accelerators(p), _fmt(p.memory.bandwidth_gbs), _power(p), ", ".join(p.targets))  # fmt: skip
     console.print(table)
-    console.print(f"{len(chosen)} profiles. Sources of every figure: `edgekit profiles --json` or profiles/<id>.yaml.")
+    console.print(
+        f"{plural(len(chosen), 'profile')}. Sources of every figure: `edgekit profiles --json` or profiles/<id>.yaml."
+    )

@@ -19,9 +19,9 @@ _SHOWN = 15  # feasible candidates listed in the ranked table
 
 @guarded
 def recommend(
-    ram: Annotated[str, typer.Option("--ram", help="RAM budget, e.g. 512MB or 0.5GiB")],
-    fps: Annotated[str, typer.Option("--fps", help="required frames per second, e.g. 30")],
-    power: Annotated[str | None, typer.Option("--power", help="board power budget, e.g. 5W")] = None,
+    ram: Annotated[str, typer.Option("--ram", metavar="SIZE", help="RAM budget with its unit, e.g. 512MB or 0.5GiB")],
+    fps: Annotated[str, typer.Option("--fps", metavar="FPS", help="required frames per second, e.g. 30")],
+    power: Annotated[str | None, typer.Option("--power", metavar="WATTS", help="board power budget, e.g. 5W")] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="profile id(s), comma-separated, or 'all'")] = "all",
     min_top1: Annotated[
         float | None, typer.Option("--min-top1", min=0, max=100, help="minimum published ImageNet top-1 %")
@@ -50,6 +50,12 @@ def recommend(
     """Rank model × recipe × device × toolchain candidates that fit the budget (pessimistic predictions).
 
     Exit status: 0 when something fits, 1 when nothing does (closest misses listed), 2 for bad input.
+
+    Examples:
+
+      edgekit recommend --ram 512MB --fps 30 -p raspberry-pi-4,rk3588
+
+      edgekit recommend --ram 1GB --fps 15 --power 5W --export out/ --export-top 2
     """
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip

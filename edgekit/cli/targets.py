@@ -9,8 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from edgekit._registry import filter_names
-from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.cli._common import console, guarded, matching, plural, print_json, split_csv
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, source_from
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
@@ -36,12 +35,18 @@ def _row(spec: TargetSpec) -> dict[str, Any]:
 
 @guarded
 def targets(
-    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern, e.g. 'onnxruntime*'")] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Argument(metavar="[PATTERN]", help="a word in the target id (e.g. onnxruntime) or an fnmatch pattern"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (full specs)")] = False,
 ) -> None:
-    """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here."""
+    """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here.
+
+    Examples: edgekit targets · edgekit targets onnxruntime · edgekit targets rknn --json
+    """
     specs = load_targets()
-    chosen = [specs[name] for name in filter_names(specs, pattern)]
+    chosen = [specs[name] for name in matching(specs, pattern, "target")]
     if as_json:
         rows = [(spec, _row(spec)) for spec in chosen]
         print_json([{**spec.model_dump(mode="json"), "verifiable_here": row["verifiable_here"],
@@ -59,8 +64,8 @@ def targets(
                       "yes" if spec.dynamic_shapes else "no", spec.handoff.tool,
                       "verified" if row["verifiable_here"] else "pre-flight")  # fmt: skip
     console.print(table)
-    console.print(f"{len(chosen)} targets. int8: QDQ = edgekit quantizes, own = the toolchain calibrates from "
-                  "files edgekit writes. here: verified = `edgekit export` converts, runs and parity-checks it on "
+    console.print(f"{plural(len(chosen), 'target')}. int8: QDQ = edgekit quantizes, own = the toolchain calibrates "
+                  "from files edgekit writes. here: verified = `edgekit export` converts, runs and parity-checks it on "
                   "this machine; pre-flight = checked, with hand-off commands only:")  # fmt: skip
     for line in reasons:
         console.print(f"  {line}", highlight=False)
@@ -99,7 +104,14 @@ def export(
     labels: Labels = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off."""
+    """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off.
+
+    Examples:
+
+      edgekit export mobilenet_v2 -t openvino-cpu --recipe int8 --weights imagenet --calib images/
+
+      edgekit export model.onnx -t rknn --param target_platform=rk3588
+    """
     source = source_from(model, weights, input_size, mean, std, layout, labels)
     result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
                                samples=samples, verify=not no_verify, threads=threads,
