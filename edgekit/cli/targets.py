@@ -14,7 +14,8 @@ from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
 from edgekit.targets._converter import why_not_verifiable
-from edgekit.targets.export import export_for_target
+from edgekit.targets.export import NOT_DEPLOYABLE, ExportManifest, ExportResult, export_for_target
+from edgekit.units import format_bytes
 
 
 def _row(spec: TargetSpec) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def export(
     _print_export(result)
 
 
-def _print_export(result: Any) -> None:
+def _print_export(result: ExportResult) -> None:
     m = result.manifest
     # A file name is the user's text: escaped, "[/b]" in it would be a rich markup error, "[b]" would vanish.
     console.print(f"[bold]{escape(m.model)}[/bold] → target {m.target} ({m.toolchain}) · {m.precision} · "
@@ -144,7 +145,25 @@ def _print_export(result: Any) -> None:
     console.print(f"  files: {', '.join(f.path for f in m.files if f.role != 'calibration')}"
                   f"{' + calibration files' if any(f.role == 'calibration' for f in m.files) else ''}",
                   markup=False)  # fmt: skip
+    console.print(f"  size: {artifact_size(m)}", markup=False)
     console.print(f"  hand-off ({m.handoff.tool}; needs {m.handoff.install}):", markup=False, highlight=False)
     for command in m.handoff.commands:
         console.print(f"    {command}", markup=False, highlight=False)
     console.print(f"  manifest {result.manifest_path}", markup=False)
+    for line in deployability(m):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def artifact_size(m: ExportManifest) -> str:
+    """``mobilenet_v2-int8.onnx 3.5 MB; folder 3.6 MB``: what goes on the device, and everything written."""
+    artifact = next((f for f in m.files if f.path == m.artifact), None)
+    converted = [f for f in m.files if f.role not in ("onnx", "calibration", "handoff")]
+    parts = [f"{m.artifact} {format_bytes(artifact.bytes)}"] if artifact else []
+    if converted:
+        parts.append(f"converted ({converted[0].role}) {format_bytes(sum(f.bytes for f in converted))}")
+    return "; ".join([*parts, f"folder {format_bytes(sum(f.bytes for f in m.files))}"])
+
+
+def deployability(m: ExportManifest) -> list[str]:
+    """The manifest's notes where they are read: ``warning:`` when the artifact is not fit to deploy as it is."""
+    return [f"{'warning' if note.startswith(NOT_DEPLOYABLE) else 'note'}: {note}" for note in m.notes]
