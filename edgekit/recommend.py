@@ -148,6 +148,10 @@ class Recommendation(BaseModel):
             "rejected": [c.summary() for c in self.rejected],
         }  # fmt: skip
 
+    def top_per_device(self, n: int = 1) -> list[Candidate]:
+        """The ``n`` best feasible candidates of each profile, profiles in the order they were chosen."""
+        return [c for profile in self.profiles for c in [f for f in self.feasible if f.profile == profile][:n]]
+
     def rejection_counts(self) -> dict[str, int]:
         """How many rejected candidates violate each constraint kind (RAM, FPS, Power, ...)."""
         counts: dict[str, int] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.metrics import Metric
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
 from edgekit.recommend import recommend as run
+
+if TYPE_CHECKING:
+    from edgekit.targets.export import ExportResult  # onnx and numpy: only when something is exported
 from edgekit.units import parse_bytes, parse_fps, parse_power
 
 _SHOWN = 15  # feasible candidates listed in the ranked table
@@ -34,10 +37,13 @@ def recommend(
     export: Annotated[
         Path | None,
         typer.Option(
-            "--export", help="export the best candidate(s) here through the targets path (verified artifact + manifest)"
+            "--export",
+            help="export the best candidate of each device here through the targets path (artifact + manifest)",
         ),
     ] = None,  # fmt: skip
-    export_top: Annotated[int, typer.Option("--export-top", min=1, help="how many of the best to export")] = 1,
+    export_top: Annotated[
+        int, typer.Option("--export-top", min=1, help="how many of each device's best to export")
+    ] = 1,
     weights: Annotated[
         str, typer.Option("--weights", help="weights of exported models: imagenet | none | checkpoint")
     ] = "none",  # fmt: skip
@@ -60,15 +66,44 @@ def recommend(
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
-    exported = export_candidates(result.feasible[:export_top], export, weights) if export and result.fits else []
+    chosen = result.top_per_device(export_top) if export and result.fits else []
+    if not as_json:
+        _render(result, limit, show_rejected, wide)  # the tables first: the exports take a while
+    exported = export_candidates(chosen, export, weights) if chosen else []
     if as_json:
-        print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported]})
+        print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported],
+                    "exports": [_export_summary(c, e) for c, e in zip(chosen, exported, strict=True)]})  # fmt: skip
     else:
-        _render(result, limit, show_rejected, wide)
-        for item in exported:
-            console.print(f"exported: {item.out_dir} (manifest {item.manifest_path.name})", markup=False)
+        _print_exports(chosen, exported)
     if not result.fits:
         raise typer.Exit(1)
+
+
+def _verified(item: ExportResult) -> str:
+    """``verified here (parity ok)``, or why it was only pre-flighted (e.g. rknn needs the vendor SDK)."""
+    v = item.manifest.verification
+    if v.status == "passed":
+        return f"verified here on {v.verifier}"
+    return f"NOT verified here: {(v.reason or v.status).removeprefix('not verifiable here: ')}"
+
+
+def _export_summary(candidate: Candidate, item: ExportResult) -> dict[str, object]:
+    v = item.manifest.verification
+    return {"profile": candidate.profile, "candidate": candidate.label(), "out_dir": str(item.out_dir),
+            "verification": v.status, "reason": v.reason, "notes": item.manifest.notes}  # fmt: skip
+
+
+def _print_exports(chosen: list[Candidate], exported: list[ExportResult]) -> None:
+    from edgekit.cli.targets import artifact_size, deployability
+
+    warned: list[str] = []
+    for candidate, item in zip(chosen, exported, strict=True):
+        console.print(f"exported: {candidate.label()} → {item.out_dir} ({artifact_size(item.manifest)}); "
+                      f"{_verified(item)}; manifest {item.manifest_path.name}",
+                      markup=False, soft_wrap=True)  # fmt: skip
+        warned += [line for line in deployability(item.manifest) if line.startswith("warning") and line not in warned]
+    for line in warned:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _measured_tag(metric: Metric) -> str:
