@@ -14,6 +14,7 @@ pessimistic FPS; rejected ones carry every reason, and the closest misses are li
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from edgekit.predict._predict import predict_resolved
 from edgekit.profiles import DeviceProfile, PowerMode, get_profile, load_profiles
 from edgekit.store import AccuracyRecord, ResultsStore
 from edgekit.targets import get_target
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 # The classic edge CNNs: small enough that a cold run exports them in seconds.
 DEFAULT_MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0",
@@ -377,7 +380,8 @@ def export_candidates(candidates: list[Candidate], out_dir: Path, weights: str =
     from edgekit.targets.export import export_for_target
 
     results = []
-    for candidate in candidates:
+    for index, candidate in enumerate(candidates, start=1):
+        log.info("exporting %d of %d: %s", index, len(candidates), candidate.label())
         folder = out_dir / f"{candidate.profile}-{candidate.model}-{candidate.recipe}-{candidate.target}"
         results.append(export_for_target(candidate.model, candidate.target, candidate.recipe, folder, weights=weights))
     return results

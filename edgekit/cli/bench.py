@@ -12,6 +12,7 @@ from edgekit.bench import BenchConfig, BenchResult, fingerprint
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS
 from edgekit.bench.host import tool_versions
 from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
+from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, print_fitted
 from edgekit.compare.cached import bench_cached
 from edgekit.compare.plan import BenchPlan, parse_batches, plan, resolve_runtimes
@@ -32,12 +33,13 @@ def check_device(device: str) -> str:
 
 
 class LazyProgress:
-    """A transient rich progress bar on stderr that appears only once the first cell is done.
+    """A transient rich progress bar on stderr that appears once the first cell is done; until then a spinner
+    names the step running (exporting, timing the first cell), see :class:`~edgekit.cli._progress.Steps`.
 
-    Errors raised before any progress (bad data, unknown names) then print as one clean line.
+    Both are transient, so errors raised before any progress (bad data, unknown names) print as one clean line.
     """
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, quiet: bool = False, verbose: bool = False) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
@@ -45,20 +47,26 @@ class LazyProgress:
                                   transient=True)  # fmt: skip
         self._task = self._progress.add_task("", total=None)
         self._started = False
+        self._quiet = quiet
+        self._steps = Steps(what, quiet, verbose)
 
     def advance(self, done: int, total: int, label: str) -> None:
         """Show ``done`` of ``total`` cells, the last one labelled."""
         if not self._started:
-            self._progress.start()
+            self._steps.pause()
+            if not self._quiet:
+                self._progress.start()
             self._started = True
         self._progress.update(self._task, completed=done, total=total, description=label)
 
     def __enter__(self) -> LazyProgress:
+        self._steps.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._started:
+        if self._started and not self._quiet:
             self._progress.stop()
+        self._steps.__exit__()
 
 
 @guarded
@@ -94,6 +102,8 @@ def bench(
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
     wide: Wide = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime).
@@ -108,15 +118,15 @@ def bench(
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]
     the_plan = plan(targets, runtimes, batches, threads, weights=weights, input_px=input_size)
     config = bench_config(warmup, min_iters, min_seconds)
-    accuracy = top1_figures(the_plan, data, weights, limit, per_class, threads)  # bad data fails before timing
     done: list[BenchResult] = []
-    progress = LazyProgress("bench")
+    progress = LazyProgress("bench", quiet, verbose)
 
     def _on_done(result: BenchResult, cached: bool) -> None:
         done.append(result)
         progress.advance(len(done), len(the_plan.specs), _label(result))
 
     with progress:
+        accuracy = top1_figures(the_plan, data, weights, limit, per_class, threads)  # bad data fails before timing
         results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
     if as_json:
         print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy})

@@ -11,6 +11,7 @@ import typer
 from edgekit.bench import BenchConfig
 from edgekit.bench.host import usable_cores
 from edgekit.cli._common import Wide, age, console, guarded, print_json, protocol, split_csv
+from edgekit.cli._progress import Quiet, Verbose
 from edgekit.cli._table import Col, print_fitted
 from edgekit.cli.bench import LazyProgress, bench_config, check_device
 from edgekit.compare import CompareConfig, CompareRow, Comparison
@@ -60,6 +61,8 @@ def compare(
     min_seconds: Annotated[float, typer.Option(help="timed seconds per cell, at least")] = 1.0,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has these results")] = False,
     wide: Wide = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report.
@@ -72,7 +75,7 @@ def compare(
     """
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
                              bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
-    with LazyProgress("compare") as progress:
+    with LazyProgress("compare", quiet, verbose) as progress:
         result = run_compare(config, on_progress=progress.advance)
     files = write_report(result, out)
     if as_json:

@@ -11,6 +11,7 @@ from rich.table import Table
 from edgekit import optimize as library  # looked up at call time: tests stand in a tiny model
 from edgekit.chain import ExportOptions
 from edgekit.cli._common import console, guarded, matching, print_json
+from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, triple
 from edgekit.errors import BadInputError
 from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
@@ -48,6 +49,8 @@ def optimize(
     std: Std = None,
     layout: Layout = None,
     labels: Labels = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Export, transform and verify a model by a recipe; writes the artifact and its manifest atomically.
@@ -63,10 +66,11 @@ def optimize(
         raise BadInputError(f"--opset {opset} is outside {MIN_EXPORT_OPSET}..{MAX_EXPORT_OPSET} (torch's exporter)")
     if opset is not None or static_batch:
         export = ExportOptions(**({"opset": opset} if opset is not None else {}), dynamic_batch=not static_batch)
-    result = library.optimize(model, recipe, weights, calib, out, calib_count=calib_count, export=export,
-                              verify=not no_verify, data=data, max_drop=max_drop, input_size=input_size,
-                              mean=triple(mean, "mean"), std=triple(std, "std"), layout=layout,
-                              labels=labels)  # fmt: skip
+    with Steps(f"optimize {model} {recipe}", quiet, verbose):
+        result = library.optimize(model, recipe, weights, calib, out, calib_count=calib_count, export=export,
+                                  verify=not no_verify, data=data, max_drop=max_drop, input_size=input_size,
+                                  mean=triple(mean, "mean"), std=triple(std, "std"), layout=layout,
+                                  labels=labels)  # fmt: skip
     if as_json:
         print_json(result)
     else:

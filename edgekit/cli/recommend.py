@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from edgekit.cli._common import Wide, console, fmt_num, guarded, plural, print_json, split_csv
+from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.metrics import Metric
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
@@ -51,6 +52,8 @@ def recommend(
         bool, typer.Option("--rejected", help="also list rejected candidates with reasons")
     ] = False,
     wide: Wide = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Rank model × recipe × device × toolchain candidates that fit the budget (pessimistic predictions).
@@ -69,7 +72,8 @@ def recommend(
     chosen = result.top_per_device(export_top) if export and result.fits else []
     if not as_json:
         _render(result, limit, show_rejected, wide)  # the tables first: the exports take a while
-    exported = export_candidates(chosen, export, weights) if chosen else []
+    with Steps(f"recommend --export ({len(chosen)} artifacts)", quiet, verbose):
+        exported = export_candidates(chosen, export, weights) if chosen else []
     if as_json:
         print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported],
                     "exports": [_export_summary(c, e) for c, e in zip(chosen, exported, strict=True)]})  # fmt: skip

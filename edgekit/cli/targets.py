@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from edgekit.cli._common import console, guarded, matching, plural, print_json, split_csv
+from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, source_from
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
@@ -103,6 +104,8 @@ def export(
     std: Std = None,
     layout: Layout = None,
     labels: Labels = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off.
@@ -114,9 +117,10 @@ def export(
       edgekit export model.onnx -t rknn --param target_platform=rk3588
     """
     source = source_from(model, weights, input_size, mean, std, layout, labels)
-    result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
-                               samples=samples, verify=not no_verify, threads=threads,
-                               parameters=_parameters(param), precision=precision)  # fmt: skip
+    with Steps(f"export {model} for {target}", quiet, verbose):
+        result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
+                                   samples=samples, verify=not no_verify, threads=threads,
+                                   parameters=_parameters(param), precision=precision)  # fmt: skip
     if as_json:
         print_json({"out_dir": str(result.out_dir), "manifest": result.manifest})
         return

@@ -15,6 +15,7 @@ Steps, all inside a temporary folder that becomes ``out_dir`` only when every st
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import shutil
 import tempfile
@@ -52,6 +53,8 @@ from edgekit.targets.handoff import (
 )
 from edgekit.targets.preflight import PreflightReport, graph_inputs, require_preflight
 from edgekit.vocab import DEFAULT_OUT_ROOT
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 EXPORT_SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"  # same name as optimize's, so re-exports may replace the folder
@@ -199,6 +202,7 @@ def export_for_target(
             built = build_registry_model(model, recipe, spec, recipe_precision(recipe), work,  # type: ignore[arg-type]
                                          weights=weights, calib_dir=calib_dir, verify=verify)  # fmt: skip
         source_text = model.text if isinstance(model, ModelSource) else str(model)
+        log.info("pre-flight for %s", spec.id)
         manifest = _stage(spec, built, stage, stem, source_text, recipe, None if from_file else _weights_of(model),
                           calib_dir, data_dir, samples, verify, threads, parameters)  # fmt: skip
         with atomic_dir(out) as final:
@@ -316,6 +320,7 @@ def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_di
     if reason is not None:
         return ParityVerdict(status="skipped", reason=f"not verifiable here: {reason}")
     converter = get_converter(spec, threads)
+    log.info("converting for %s and checking parity on %s", spec.id, converter.name)
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
