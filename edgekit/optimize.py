@@ -16,6 +16,7 @@ from typing import Literal
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit._callable import callable_module
 from edgekit.accuracy_control import (
     accuracy_controlled_chain,
     accuracy_metrics,
@@ -375,3 +376,6 @@ def _short(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return f"{len(value)} nodes (…{value[-1]})" if value else "none"
     return str(value)
+
+
+callable_module(__name__, "edgekit.optimize:optimize")  # edgekit.optimize("mobilenet_v2", "int8")
