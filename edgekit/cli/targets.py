@@ -7,16 +7,28 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from edgekit.cli._common import console, guarded, matching, plural, print_json, split_csv
+from edgekit.cli._common import Wide, console, guarded, matching, plural, print_json, split_csv
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, source_from
+from edgekit.cli._table import Col, print_fitted
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
 from edgekit.targets._converter import why_not_verifiable
 from edgekit.targets.export import NOT_DEPLOYABLE, ExportManifest, ExportResult, export_for_target
 from edgekit.units import format_bytes
+
+# Column importance on a narrow terminal (higher stays longer).
+_COLUMNS = [
+    Col("target", no_wrap=True),
+    Col("units", 80),
+    Col("precisions", 90),
+    Col("int8", 60),
+    Col("opset", 40, no_wrap=True),
+    Col("dynamic", 30),
+    Col("hand-off", 50),
+    Col("here", 95, no_wrap=True),
+]
 
 
 def _row(spec: TargetSpec) -> dict[str, Any]:
@@ -41,6 +53,7 @@ def targets(
         str | None,
         typer.Argument(metavar="[PATTERN]", help="a word in the target id (e.g. onnxruntime) or an fnmatch pattern"),
     ] = None,
+    wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (full specs)")] = False,
 ) -> None:
     """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here.
@@ -54,18 +67,15 @@ def targets(
         print_json([{**spec.model_dump(mode="json"), "verifiable_here": row["verifiable_here"],
                      "why_not_verifiable": row["why_not"]} for spec, row in rows])  # fmt: skip
         return
-    table = Table(title="vendor targets (targets/*.yaml)")
-    for column in ("target", "units", "precisions", "int8", "opset", "dynamic", "hand-off", "here"):
-        table.add_column(column, no_wrap=column in ("target", "here", "opset"))
-    reasons = []
+    reasons, rows = [], []
     for spec in chosen:
         row = _row(spec)
         if not row["verifiable_here"]:
             reasons.append(f"{spec.id}: {row['why_not']}")
-        table.add_row(spec.id, ",".join(spec.compute_units), ",".join(spec.precisions), row["int8"], row["opset"],
-                      "yes" if spec.dynamic_shapes else "no", spec.handoff.tool,
-                      "verified" if row["verifiable_here"] else "pre-flight")  # fmt: skip
-    console.print(table)
+        rows.append([spec.id, ", ".join(spec.compute_units), ", ".join(spec.precisions), row["int8"], row["opset"],
+                     "yes" if spec.dynamic_shapes else "no", spec.handoff.tool,
+                     "verified" if row["verifiable_here"] else "pre-flight"])  # fmt: skip
+    print_fitted(console, _COLUMNS, rows, wide, title="vendor targets (targets/*.yaml)")
     console.print(f"{plural(len(chosen), 'target')}. int8: QDQ = edgekit quantizes, own = the toolchain calibrates "
                   "from files edgekit writes. here: verified = `edgekit export` converts, runs and parity-checks it on "
                   "this machine; pre-flight = checked, with hand-off commands only:")  # fmt: skip

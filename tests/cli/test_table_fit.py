@@ -188,3 +188,26 @@ def test_abbreviations_come_from_the_runtimes() -> None:
     assert abbreviate("onnxruntime-cpu (cpu)") == "ort-cpu (cpu)"
     assert abbreviate("openvino-cpu") == "ov-cpu"
     assert abbreviate("ncnn (gpu)") == "ncnn (gpu)"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("command", ["profiles", "targets"])
+def test_listing_tables_split_no_token(command: str, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from typer.testing import CliRunner
+
+    from edgekit.cli.main import app
+
+    module = importlib.import_module(f"edgekit.cli.{command}")
+    console, wide = _console(width), _console(400)
+    monkeypatch.setattr(module, "console", wide)
+    assert CliRunner().invoke(app, [command, "--wide"]).exit_code == 0
+    monkeypatch.setattr(module, "console", console)
+    assert CliRunner().invoke(app, [command]).exit_code == 0
+    expected = _tokens(wide.file.getvalue()) | _tokens(abbreviate(wide.file.getvalue()))
+    lines = _table_lines(console.file.getvalue())
+    assert lines
+    assert "…" not in console.file.getvalue()
+    for line in lines:
+        assert _tokens(line) <= expected, (line, _tokens(line) - expected)
