@@ -12,10 +12,10 @@ capture, so a reviewer can grep it.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shlex
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -37,15 +37,17 @@ def capture(command: str, width: int, height: int, timeout: float) -> str:
     """Run ``command`` in a detached tmux session of width x height and return the pane with escapes."""
     name = f"shot-{uuid.uuid4().hex[:8]}"
     tmux = ["tmux", "-L", name]  # a private server: it starts with this process's environment (PATH, EDGEKIT_*)
-    done = f"/tmp/{name}.done"
+    done = Path(tempfile.gettempdir()) / f"{name}.done"
     script = f"{command}; echo $? > {done}; sleep 3600"
-    env_cmd = f"cd {shlex.quote(os.getcwd())} && {script}"
-    subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), "bash", "-c",
-                    env_cmd], check=True)  # fmt: skip
+    env_cmd = f"cd {shlex.quote(str(Path.cwd()))} && {script}"
+    size = ["-x", str(width), "-y", str(height)]
+    subprocess.run(
+        [*tmux, "-f", "/dev/null", "new-session", "-d", "-s", name, *size, "bash", "-c", env_cmd], check=True
+    )
     try:
         subprocess.run([*tmux, "set-option", "-t", name, "history-limit", "5000"], check=True)
         deadline = time.monotonic() + timeout
-        while not Path(done).exists():
+        while not done.exists():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{command!r} did not finish in {timeout:.0f} s")
             time.sleep(0.5)
@@ -53,7 +55,7 @@ def capture(command: str, width: int, height: int, timeout: float) -> str:
                              capture_output=True, text=True).stdout  # fmt: skip
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
-        Path(done).unlink(missing_ok=True)
+        done.unlink(missing_ok=True)
     return out.rstrip("\n") + "\n"
 
 

@@ -40,6 +40,7 @@ class Steps(logging.Handler):
             self._status = self.console.status(Text(what), spinner="dots")
         self._started = time.monotonic()
         self._level = logging.NOTSET
+        self._propagate = True
 
     def emit(self, record: logging.LogRecord) -> None:
         """Show the step ``record`` names: on the spinner, and as a line when verbose."""
@@ -58,8 +59,9 @@ class Steps(logging.Handler):
 
     def __enter__(self) -> Steps:
         logger = logging.getLogger(LOGGER)
-        self._level = logger.level
+        self._level, self._propagate = logger.level, logger.propagate
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # a library's logging.basicConfig() (onnxruntime's quantizer calls it) would echo them
         logger.addHandler(self)
         if self._status is not None:
             self._status.start()
@@ -70,3 +72,4 @@ class Steps(logging.Handler):
         logger = logging.getLogger(LOGGER)
         logger.removeHandler(self)
         logger.setLevel(self._level)
+        logger.propagate = self._propagate

@@ -49,6 +49,21 @@ def test_verbose_prints_each_step_on_stderr(tmp_path: Path) -> None:
     assert silenced == ""  # --quiet wins
 
 
+def test_steps_never_reach_a_root_handler_a_library_installed() -> None:
+    seen: list[logging.LogRecord] = []
+    root = logging.getLogger()
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    root.addHandler(handler)  # as logging.basicConfig() in a third-party module would
+    try:
+        with Steps("export", verbose=False):
+            logging.getLogger("edgekit.targets.export").info("pre-flight for %s", "rknn")
+    finally:
+        root.removeHandler(handler)
+    assert seen == []
+    assert logging.getLogger("edgekit").propagate is True  # restored
+
+
 def test_the_helper_shows_the_running_step_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
     monkeypatch.setattr(_common, "err_console", Console(file=screen, force_terminal=True, width=100))
