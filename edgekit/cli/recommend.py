@@ -39,6 +39,7 @@ def recommend(
         Path | None,
         typer.Option(
             "--export",
+            metavar="DIR",
             help="export the best candidate of each device here through the targets path (artifact + manifest)",
         ),
     ] = None,  # fmt: skip
