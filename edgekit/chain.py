@@ -8,6 +8,7 @@ judged on; :class:`SourceModel` is the float classifier a chain starts from.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +26,8 @@ from edgekit.passes.export_onnx import MAX_EXPORT_OPSET, MIN_EXPORT_OPSET
 from edgekit.passes.quantize_static import DEFAULT_CALIBRATION_COUNT, QuantOptions
 from edgekit.recipes import Recipe, RecipeStep
 from edgekit.verify import Evaluated, ProbeInputs, guarded_int8, random_inputs, verify_step
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 # Held-out images for int8/pruning fidelity: 16 keeps the check ~1 s on resnet18 (one image = 6%).
 FIDELITY_IMAGE_COUNT = 16
@@ -131,6 +134,7 @@ def run_chain(root: Artifact, plan: Recipe, overrides: Overrides, inputs: ProbeI
     lineage: list[LineageEntry] = []
     for step in plan.steps:
         handler = get_pass(step.pass_name)
+        log.info("pass %s%s", handler.name, " (and its check against the parent)" if verify else "")
         config = handler.parse_config(overrides.config_for(step))
         guard = verdict = None
         if verify and isinstance(handler, StaticInt8):

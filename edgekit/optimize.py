@@ -8,6 +8,7 @@ the export (opset, static batch) with :class:`ExportOptions` and the int8 format
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit._callable import callable_module
 from edgekit.accuracy_control import (
     accuracy_controlled_chain,
     accuracy_metrics,
@@ -58,6 +60,8 @@ from edgekit.verify import ProbeInputs, tolerance_for
 from edgekit.verify.final import FinalCheck, check_written
 from edgekit.verify.guard import MAX_SENSITIVE_LAYERS, GuardOutcome
 from edgekit.vocab import DEFAULT_OUT_ROOT
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 
 class OptimizeResult(BaseModel):
@@ -178,11 +182,13 @@ def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overri
               verify: bool, data: Path | None = None, max_drop: float | None = None,
               max_float_layers: int = MAX_SENSITIVE_LAYERS) -> OptimizeResult:  # fmt: skip
     require_max_drop(plan, max_drop, data, verify)
+    log.info("exporting %s to ONNX", source.name)
     root = source.root()
     if data is None:
         chain = run_chain(root, plan, overrides, inputs, verify)
         return write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc))
     labelled = load_data(source, root, data, inputs)  # a bad --data fails before any pass runs
+    log.info("measuring the fp32 parent's top-1 on %s", data)
     reference = labelled.measure_artifact(root)
     if max_drop is None:
         chain = run_chain(root, plan, overrides, inputs, verify)
@@ -191,6 +197,7 @@ def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overri
                                           max_float_layers)  # fmt: skip
     drop = None
     if chain.verdict != "failed":
+        log.info("measuring the variant's top-1 on %s", data)
         drop = AccuracyDrop(reference=reference, variant=labelled.measure_artifact(chain.final.artifact),
                             max_drop_pct=max_drop)  # fmt: skip
     result = write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc), accuracy=drop)
@@ -369,3 +376,6 @@ def _short(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return f"{len(value)} nodes (…{value[-1]})" if value else "none"
     return str(value)
+
+
+callable_module(__name__, "edgekit.optimize:optimize")  # edgekit.optimize("mobilenet_v2", "int8")

@@ -14,13 +14,16 @@ pessimistic FPS; rejected ones carry every reason, and the closest misses are li
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edgekit._callable import callable_module
 from edgekit.errors import BadInputError
 from edgekit.host_measured import HOST_PROFILE, HostMeasurements
 from edgekit.metrics import Metric, Provenance
@@ -31,6 +34,9 @@ from edgekit.predict._predict import predict_resolved
 from edgekit.profiles import DeviceProfile, PowerMode, get_profile, load_profiles
 from edgekit.store import AccuracyRecord, ResultsStore
 from edgekit.targets import get_target
+from edgekit.units import parse_bytes, parse_fps, parse_power
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 # The classic edge CNNs: small enough that a cold run exports them in seconds.
 DEFAULT_MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0",
@@ -45,7 +51,11 @@ UNIT_PRECISION_GAPS = frozenset({("ncnn", "gpu", "int8")})
 
 
 class Constraints(BaseModel):
-    """What the user's deployment must satisfy."""
+    """What the user's deployment must satisfy.
+
+    Sizes and rates may be given as the command line takes them: ``Constraints(ram="512MB", fps="30",
+    power="5W")`` is ``Constraints(ram_mb=488.3, fps=30, power_w=5)`` (a size needs its unit).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,6 +63,22 @@ class Constraints(BaseModel):
     fps: float = Field(gt=0, description="required frames per second, single stream")
     power_w: float | None = Field(None, gt=0, description="board power budget in W")
     min_top1: float | None = Field(None, ge=0, le=100, description="minimum top-1 % (measured, else published)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_units(cls, data: Any) -> Any:
+        """``ram="512MB"``, ``power="5W"``, ``fps="30fps"``: parsed as ``--ram``/``--power``/``--fps`` are."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "ram" in data:
+            data["ram_mb"] = parse_bytes(str(data.pop("ram"))).mib
+        if "power" in data:
+            power = data.pop("power")
+            data["power_w"] = None if power is None else parse_power(str(power)).watts
+        if isinstance(data.get("fps"), str):
+            data["fps"] = parse_fps(data["fps"]).fps
+        return data
 
 
 class Margins(BaseModel):
@@ -147,6 +173,10 @@ class Recommendation(BaseModel):
             "closest_misses": [c.summary() for c in self.closest_misses],
             "rejected": [c.summary() for c in self.rejected],
         }  # fmt: skip
+
+    def top_per_device(self, n: int = 1) -> list[Candidate]:
+        """The ``n`` best feasible candidates of each profile, profiles in the order they were chosen."""
+        return [c for profile in self.profiles for c in [f for f in self.feasible if f.profile == profile][:n]]
 
     def rejection_counts(self) -> dict[str, int]:
         """How many rejected candidates violate each constraint kind (RAM, FPS, Power, ...)."""
@@ -338,6 +368,28 @@ def recommend(
     return _assemble(constraints, chosen, model_names, predictor_id(params), evaluated)
 
 
+def recommend_for(
+    ram: str | Constraints, fps: float | str | None = None, *, power: str | None = None,
+    min_top1: float | None = None, profile: str | list[str] | None = None, models: list[str] | None = None,
+    targets: list[str] | None = None,
+) -> Recommendation:  # fmt: skip
+    """``edgekit.recommend("512MB", fps=30, profile="rk3588")``: :func:`recommend` with the budget as the CLI takes it.
+
+    ``ram`` may also be a :class:`Constraints` (then ``fps``, ``power`` and ``min_top1`` are not given).
+
+    Raises:
+        BadInputError: a size without a unit, or a constraint given twice; and what :func:`recommend` raises.
+    """
+    if isinstance(ram, Constraints):
+        if fps is not None or power is not None or min_top1 is not None:
+            raise BadInputError("give the budget once: a Constraints, or ram/fps/power/min_top1")
+        return recommend(ram, profile, models, targets)
+    if fps is None:
+        raise BadInputError("recommend needs fps, e.g. edgekit.recommend('512MB', fps=30)")
+    constraints = Constraints(ram=ram, fps=fps, power=power, min_top1=min_top1)  # type: ignore[call-arg]
+    return recommend(constraints, profile, models, targets)
+
+
 def _prefer_measured(prediction: Prediction, host: HostMeasurements, model: str, recipe: str,
                      target: str) -> Prediction:  # fmt: skip
     """Replace predicted latency/FPS by this host's stored measurement, when there is one."""
@@ -373,7 +425,11 @@ def export_candidates(candidates: list[Candidate], out_dir: Path, weights: str =
     from edgekit.targets.export import export_for_target
 
     results = []
-    for candidate in candidates:
+    for index, candidate in enumerate(candidates, start=1):
+        log.info("exporting %d of %d: %s", index, len(candidates), candidate.label())
         folder = out_dir / f"{candidate.profile}-{candidate.model}-{candidate.recipe}-{candidate.target}"
         results.append(export_for_target(candidate.model, candidate.target, candidate.recipe, folder, weights=weights))
     return results
+
+
+callable_module(__name__, "edgekit.recommend:recommend_for")  # edgekit.recommend("512MB", fps=30)

@@ -79,6 +79,8 @@ def parse_bytes(text: str) -> ByteSize:
         BadInputError: the text is not a positive number followed by a byte unit.
     """
     value, unit = _split(text, "memory size", "512MB or 0.5GiB")
+    if not unit:  # a bare 512 could be MB or MiB or bytes: say which units there are rather than guess
+        raise BadInputError(f"memory size {text!r} needs a unit, e.g. {value:g}MB or {value:g}MiB")
     if unit not in _BYTE_FACTORS:
         known = "B, KB, MB, GB, TB (or K, M, G, KiB, MiB, GiB)"
         raise BadInputError(f"unknown memory unit {unit or '(none)'!r} in {text!r}: use {known}")
@@ -108,6 +110,8 @@ def parse_power(text: str) -> Power:
         BadInputError: the text is not a positive number followed by W, mW or kW.
     """
     value, unit = _split(text, "power", "5W or 5000mW")
+    if not unit:
+        raise BadInputError(f"power {text!r} needs a unit, e.g. {value:g}W or {value:g}mW")
     if unit not in _WATT_FACTORS:
         raise BadInputError(f"unknown power unit {unit or '(none)'!r} in {text!r}: use W or mW")
     if value <= 0:

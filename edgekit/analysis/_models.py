@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from importlib.metadata import version
 
 from edgekit.analysis._analyze import analyze_onnx
@@ -11,6 +12,8 @@ from edgekit.fileio import write_json_atomic
 from edgekit.models import build_model, get_model_info
 from edgekit.onnx_io import torch_to_onnx
 from edgekit.paths import cache_dir
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 
 def analyze_model(name: str, input_px: int | None = None) -> GraphAnalysis:
@@ -33,8 +36,10 @@ def analyze_model(name: str, input_px: int | None = None) -> GraphAnalysis:
     sized = {"preprocessing": info.preprocessing.at_size(px)}
     if cached.is_file():
         return GraphAnalysis.model_validate(json.loads(cached.read_text())).model_copy(update=sized)
+    log.info("exporting %s to ONNX at %d px for analysis (cached afterwards)", name, px)
     model = build_model(name, "none")
     graph = torch_to_onnx(model, (1, 3, px, px), fold_constants=False)
+    log.info("analysing %s's graph", name)
     analysis = analyze_onnx(graph, source=name).model_copy(update=sized)
     write_json_atomic(cached, analysis.model_dump(mode="json"))
     return analysis

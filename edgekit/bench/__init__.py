@@ -1,5 +1,10 @@
-"""Measurement: one protocol, runners per runtime, host fingerprint, isolated runs with peak RSS."""
+"""Measurement: one protocol, runners per runtime, host fingerprint, isolated runs with peak RSS.
 
+``edgekit.bench(models, ...)`` (this package, called) measures through the results store as ``edgekit bench``
+does: :func:`edgekit.compare.cached.bench_models`.
+"""
+
+from edgekit._callable import callable_module
 from edgekit.bench._spec import BoardLabel
 from edgekit.bench._stats import LatencyStats, MemoryStats, summarize
 from edgekit.bench.host import HostFingerprint, fingerprint, usable_cores
@@ -60,3 +65,5 @@ __all__ = [
     "summarize",
     "usable_cores",
 ]
+
+callable_module(__name__, "edgekit.compare.cached:bench_models")

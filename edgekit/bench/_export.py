@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import version
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from edgekit.models import build_model, get_model_info, parse_weights
 from edgekit.models._source import ModelSource
 from edgekit.onnx_io import DEFAULT_OPSET, save_onnx, torch_to_onnx
 from edgekit.paths import cache_dir
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 _DIGEST_CHARS = 12
 
@@ -36,6 +39,7 @@ def fp32_onnx(name: str, weights: str = "none", input_px: int | None = None) -> 
     key = f"{name}-{weights_tag(weights)}-{px}px-opset{DEFAULT_OPSET}-torch{version('torch')}.onnx"
     path = cache_dir("bench-onnx") / key
     if not path.is_file():
+        log.info("exporting %s to ONNX at %d px", name, px)
         graph = torch_to_onnx(build_model(name, weights), (1, 3, px, px), opset=DEFAULT_OPSET)
         save_onnx(graph, path)
     return path
@@ -57,6 +61,7 @@ def source_fp32_onnx(source: ModelSource, input_px: int | None = None) -> Path:
     key = f"{source.kind}-{source.name}-{source.digest()}-opset{DEFAULT_OPSET}-torch{version('torch')}.onnx"
     path = cache_dir("bench-onnx") / key
     if not path.is_file():
+        log.info("loading %s and exporting it to ONNX", source.name)
         loaded = source.load()
         graph = loaded.model if loaded.kind == "onnx" else torch_to_onnx(loaded.model, loaded.input_shape)
         save_onnx(graph, path)

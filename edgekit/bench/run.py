@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -24,6 +25,8 @@ from edgekit.bench.host import HostFingerprint, fingerprint, tool_versions, usab
 from edgekit.bench.runners import ArtifactSource, ModelSource, get_runner
 from edgekit.fileio import sha256_file
 from edgekit.metrics import Metric, Provenance
+
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
 
 # Load above usable cores by this much means other runnable threads competed with the benchmark.
 CONTENTION_MARGIN = 0.5
@@ -154,6 +157,7 @@ def bench_many(specs: list[BenchSpec], config: BenchConfig | None = None,
     for indices in groups.values():
         ordered = sorted(indices, key=lambda i: specs[i].batch)
         group = [specs[i] for i in ordered]
+        log.info("timing %s on %s, batch %s", group[0].model, group[0].runtime, ",".join(str(s.batch) for s in group))
         raws = _child.run_isolated(group, config) if config.isolate else [_child.execute(s, config) for s in group]
         for index, raw in zip(ordered, raws, strict=True):
             results[index] = _result(specs[index], raw, config)

@@ -12,9 +12,10 @@ import shutil
 import sqlite3
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -24,12 +25,17 @@ from edgekit._registry import PluginWarning
 from edgekit.errors import EdgekitError, EdgekitWarning, summarize_exception, summarize_message
 from edgekit.paths import HOME_ENV, edgekit_home
 
+if TYPE_CHECKING:
+    from edgekit.bench import BenchConfig
+
 # Piped or logged output (make demo in CI, `| tee`) gets no terminal width; rich would wrap every table
 # cell at 80 columns, so such output is laid out wide instead. COLUMNS, when set, still wins.
 _PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 250
 console = Console(width=_PIPE_WIDTH)
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+# --wide: the options every command that prints a table shares.
+Wide = Annotated[bool, typer.Option("--wide", help="every column at full width, even past the terminal's edge")]
 
 
 # Expected errors of libraries edgekit reads files with, by (module, class). They are looked up only in modules
@@ -201,3 +207,41 @@ def fmt_num(value: float, signed: bool = False) -> str:
     if value == 0 or abs(value) >= 100:
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.3g}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 profile``, ``2 profiles``."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def age(when: datetime | None, now: datetime | None = None) -> str:
+    """How long ago a stored measurement was taken: ``40 s ago``, ``12 min ago``, ``3 h ago``, ``2 d ago``."""
+    if when is None:
+        return "stored"
+    seconds = max(0.0, ((now or datetime.now(timezone.utc)) - when).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size:.0f} {unit} ago"
+    return f"{seconds:.0f} s ago"
+
+
+def protocol(config: BenchConfig) -> str:
+    """The timing protocol a ``[m]`` latency was measured under: ``10 warm-up, ≥30 runs, ≥5 s per cell``."""
+    return f"{config.warmup} warm-up, ≥{config.min_iters} runs, ≥{config.min_seconds:g} s per cell"
+
+
+def matching(names: Iterable[str], pattern: str | None, kind: str) -> list[str]:
+    """The names a listing command shows: an fnmatch pattern as given, a plain word as a substring.
+
+    Raises:
+        UnknownNameError: nothing matches (with the closest names), so a typo is not an empty table and exit 0.
+    """
+    from edgekit._registry import filter_names, unknown_name
+
+    known = list(names)
+    plain = pattern is not None and not any(ch in pattern for ch in "*?[")
+    found = filter_names(known, f"*{pattern}*" if plain else pattern)
+    if pattern and not found:
+        error = unknown_name(pattern, known, kind)
+        raise type(error)(f"no {kind} matches {pattern!r};" + str(error).split(";", 1)[1])
+    return found

@@ -10,7 +10,7 @@ import typer
 from edgekit.errors import BadInputError
 from edgekit.models._source import ModelSource, parse_source
 
-MODEL_HELP = ("registry name, ARCH@CHECKPOINT (or --weights), package.module:function, timm:<name>, "
+MODEL_HELP = ("registry name, ARCH@CHECKPOINT (or --weights), package.module:function, timm:NAME, "
               "or an ONNX classifier file")  # fmt: skip
 InputSize = Annotated[
     int | None, typer.Option("--input-size", help="input side in px (own models: default 224, stated as assumed)")

@@ -11,6 +11,7 @@ from rich.table import Table
 from edgekit.analysis import GraphAnalysis, analyze_model, analyze_onnx
 from edgekit.bench._export import source_fp32_onnx
 from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._source import MODEL_HELP
 from edgekit.models._source import is_registry_name, parse_source
 from edgekit.units import format_bytes
@@ -29,12 +30,18 @@ def analyze_target(target: str, input_px: int | None) -> GraphAnalysis:
 
 @guarded
 def analyze(
-    targets: Annotated[list[str], typer.Argument(help=f"models: {MODEL_HELP}")],
+    targets: Annotated[list[str], typer.Argument(metavar="MODEL...", help=f"models: {MODEL_HELP}")],
     input_size: Annotated[int | None, typer.Option("--input-size", min=16, help="input side in px")] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Params, weight bytes, MACs, peak activation memory and op histogram (all computed)."""
-    results = [analyze_target(t, input_size) for t in targets]
+    """Params, weight bytes, MACs, peak activation memory and op histogram (all computed).
+
+    Examples: edgekit analyze mobilenet_v2 resnet18 · edgekit analyze model.onnx --input-size 160 --json
+    """
+    with Steps("analyze", quiet, verbose):
+        results = [analyze_target(t, input_size) for t in targets]
     if as_json:
         print_json(results)
         return

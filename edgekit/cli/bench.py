@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from edgekit.bench import BenchConfig, BenchResult, fingerprint
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS
 from edgekit.bench.host import tool_versions
-from edgekit.cli._common import console, err_console, guarded, print_json, split_csv
+from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
+from edgekit.cli._progress import Quiet, Steps, Verbose
+from edgekit.cli._table import Col, print_fitted
 from edgekit.compare.cached import bench_cached
 from edgekit.compare.plan import BenchPlan, parse_batches, plan, resolve_runtimes
 from edgekit.errors import BadInputError
@@ -32,12 +33,13 @@ def check_device(device: str) -> str:
 
 
 class LazyProgress:
-    """A transient rich progress bar on stderr that appears only once the first cell is done.
+    """A transient rich progress bar on stderr that appears once the first cell is done; until then a spinner
+    names the step running (exporting, timing the first cell), see :class:`~edgekit.cli._progress.Steps`.
 
-    Errors raised before any progress (bad data, unknown names) then print as one clean line.
+    Both are transient, so errors raised before any progress (bad data, unknown names) print as one clean line.
     """
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, quiet: bool = False, verbose: bool = False) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
@@ -45,25 +47,33 @@ class LazyProgress:
                                   transient=True)  # fmt: skip
         self._task = self._progress.add_task("", total=None)
         self._started = False
+        self._quiet = quiet
+        self._steps = Steps(what, quiet, verbose)
 
     def advance(self, done: int, total: int, label: str) -> None:
         """Show ``done`` of ``total`` cells, the last one labelled."""
         if not self._started:
-            self._progress.start()
+            self._steps.pause()
+            if not self._quiet:
+                self._progress.start()
             self._started = True
         self._progress.update(self._task, completed=done, total=total, description=label)
 
     def __enter__(self) -> LazyProgress:
+        self._steps.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._started:
+        if self._started and not self._quiet:
             self._progress.stop()
+        self._steps.__exit__()
 
 
 @guarded
 def bench(
-    targets: Annotated[list[str], typer.Argument(help="registry model names or model files (.onnx, OpenVINO .xml)")],
+    targets: Annotated[
+        list[str], typer.Argument(metavar="MODEL...", help="registry model names or model files (.onnx, OpenVINO .xml)")
+    ],
     runtime: Annotated[
         list[str] | None,
         typer.Option(
@@ -73,7 +83,7 @@ def bench(
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    batch: Annotated[str, typer.Option(help="batch sizes, e.g. 1,8")] = "1",
+    batch: Annotated[str, typer.Option(metavar="N[,N...]", help="batch sizes, e.g. 1,8")] = "1",
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
     weights: Annotated[
         str, typer.Option(help="imagenet | none | checkpoint path (latency does not depend on it)")
@@ -91,27 +101,37 @@ def bench(
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
+    wide: Wide = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime)."""
+    """Measure p50/p90/p99 latency, throughput and peak RSS (one child process per model × runtime).
+
+    Examples:
+
+      edgekit bench mobilenet_v2 resnet18 -r onnxruntime,openvino --batch 1,8
+
+      edgekit bench model.onnx --threads 4 --json
+    """
     batches = parse_batches(batch)
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]
     the_plan = plan(targets, runtimes, batches, threads, weights=weights, input_px=input_size)
     config = bench_config(warmup, min_iters, min_seconds)
-    accuracy = top1_figures(the_plan, data, weights, limit, per_class, threads)  # bad data fails before timing
     done: list[BenchResult] = []
-    progress = LazyProgress("bench")
+    progress = LazyProgress("bench", quiet, verbose)
 
     def _on_done(result: BenchResult, cached: bool) -> None:
         done.append(result)
         progress.advance(len(done), len(the_plan.specs), _label(result))
 
     with progress:
+        accuracy = top1_figures(the_plan, data, weights, limit, per_class, threads)  # bad data fails before timing
         results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
     if as_json:
         print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy})
         return
-    _print_table(results, the_plan.skipped)
+    _print_table(results, the_plan.skipped, config, wide)
     for model, metrics in accuracy.items():
         console.print(
             Text(
@@ -153,27 +173,35 @@ def _json_row(result: BenchResult, cached: bool) -> dict[str, object]:
             "cached": cached}  # fmt: skip
 
 
-def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str]) -> None:
+# Column importance on a narrow terminal (higher stays longer).
+_COLUMNS = [Col("model"), Col("runtime", runtimes=True), Col("batch", justify="right", no_wrap=True),
+            *(Col(h, p, justify="right", no_wrap=True) for h, p in (("p50", 99), ("p90", 70), ("p99", 40),
+              ("CV%", 50), ("ms/img", 80), ("img/s", 75), ("RSS MB", 60), ("iters", 30)))]  # fmt: skip
+_STORED = Col("measured", 92, no_wrap=True)
+
+
+def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str], config: BenchConfig,
+                 wide: bool = False) -> None:  # fmt: skip
     from rich import box
 
     threads = sorted({r.spec.threads for r, _ in results})
-    table = Table(title=f"edgekit bench — measured, {'/'.join(map(str, threads))} threads; ms per batch call",
-                  caption="* from the results store (--fresh re-measures)", box=box.SIMPLE_HEAD,
-                  padding=(0, 1), pad_edge=False, collapse_padding=True)  # fmt: skip
-    for header in ("model", "runtime"):
-        table.add_column(header, overflow="fold")  # names may fold on narrow terminals; numbers never do
-    for header in ("batch", "p50", "p90", "p99", "CV%", "ms/img", "img/s", "RSS MB", "iters"):
-        table.add_column(header, justify="right", no_wrap=True)
+    stored = any(cached for _, cached in results)
+    rows = []
     for r, cached in results:
         st = r.stats
         variant = "" if r.spec.variant in ("fp32", "file") else f"/{r.spec.variant}"
-        table.add_row(
+        rows.append([
             r.spec.model + variant, r.spec.runtime, str(r.spec.batch), f"{st.latency_ms_p50:.2f}",
             f"{st.latency_ms_p90:.2f}", f"{st.latency_ms_p99:.2f}", f"{100 * st.cv:.1f}",
             f"{st.latency_ms_per_image_p50:.2f}", f"{st.throughput_ips:.1f}",
-            f"{r.memory.peak_rss_mb:.0f}" if r.memory else "—", f"{st.iters}{'*' if cached else ''}",
-        )  # fmt: skip
-    console.print(table)
+            f"{r.memory.peak_rss_mb:.0f}" if r.memory else "—", str(st.iters),
+            *([age(r.timestamp) if cached else "now"] if stored else []),
+        ])  # fmt: skip
+    caption = "measured: reused from the results store, with its age (--fresh re-measures)" if stored else None
+    print_fitted(console, [*_COLUMNS, *([_STORED] if stored else [])], rows, wide,
+                 title=f"edgekit bench — measured ({protocol(config)}), {'/'.join(map(str, threads))} threads; "
+                 "ms per batch call", caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+                 collapse_padding=True)  # fmt: skip
     fp = results[0][0].fingerprint
     versions = ", ".join(f"{k} {v}" for k, v in sorted(fp.tool_versions.items()))
     console.print(Text(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from edgekit.bench import BenchConfig
 from edgekit.bench.host import usable_cores
-from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.cli._common import Wide, age, console, guarded, print_json, protocol, split_csv
+from edgekit.cli._progress import Quiet, Verbose
+from edgekit.cli._table import Col, print_fitted
 from edgekit.cli.bench import LazyProgress, bench_config, check_device
-from edgekit.compare import CompareConfig, Comparison
+from edgekit.compare import CompareConfig, CompareRow, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
 from edgekit.errors import BadInputError
@@ -25,7 +27,9 @@ DEFAULT_OUT = Path("edgekit-report")
 
 @guarded
 def compare(
-    models: Annotated[list[str], typer.Argument(help="registry model names, e.g. resnet18 mobilenet_v2")],
+    models: Annotated[
+        list[str], typer.Argument(metavar="MODEL...", help="registry model names, e.g. resnet18 mobilenet_v2")
+    ],
     variant: Annotated[
         list[str] | None,
         typer.Option("--variant", help="variants: fp32 or recipes, e.g. fp32,int8,pruned30 (default fp32)"),
@@ -40,7 +44,10 @@ def compare(
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    batch: Annotated[int, typer.Option(help="the larger batch size (batch 1 is always measured)")] = 8,
+    batch: Annotated[
+        str,
+        typer.Option(metavar="N[,N...]", help="batch sizes as in bench; batch 1 is always measured, plus one larger"),
+    ] = "8",
     threads: Annotated[int | None, typer.Option(help="intra-op threads (default: usable cores)")] = None,
     weights: Annotated[str, typer.Option(help="imagenet | none | checkpoint path")] = "none",
     data: Annotated[
@@ -53,23 +60,33 @@ def compare(
     min_iters: Annotated[int, typer.Option(help="timed iterations per cell, at least")] = 10,
     min_seconds: Annotated[float, typer.Option(help="timed seconds per cell, at least")] = 1.0,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has these results")] = False,
+    wide: Wide = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report."""
+    """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report.
+
+    Examples:
+
+      edgekit compare mobilenet_v2 resnet18 --variant fp32,int8
+
+      edgekit compare mobilenet_v2 --variant fp32,int8 --weights imagenet --data val/ --per-class 10
+    """
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
                              bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
-    with LazyProgress("compare") as progress:
+    with LazyProgress("compare", quiet, verbose) as progress:
         result = run_compare(config, on_progress=progress.advance)
     files = write_report(result, out)
     if as_json:
         print_json({"comparison": result, "report": {k: str(v) for k, v in vars(files).items()}})
         return
-    _print_table(result)
+    _print_table(result, wide)
     console.print(f"report: {files.markdown}, {files.html}, {files.plot}")
 
 
 def _compare_config(models: list[str], variant: list[str] | None, runtime: list[str] | None, device: str,
-                    batch: int, threads: int | None, weights: str, data: Path | None, limit: int | None,
+                    batch: str, threads: int | None, weights: str, data: Path | None, limit: int | None,
                     per_class: int | None, bench: BenchConfig, fresh: bool,
                     targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
@@ -78,9 +95,11 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
         if not is_registry_name(model) and parse_source(model).kind != "torchvision":
             raise BadInputError(f"compare takes registry models; {model} is an own model: measure it with "
                                 f"`edgekit bench {model}`, build variants with `edgekit optimize {model}`")  # fmt: skip
-    large = parse_batches(str(batch))[0]
-    if large < 2:
-        raise BadInputError(f"--batch is the larger batch of the table and must be at least 2, got {batch}")
+    larger = [b for b in parse_batches(batch) if b != 1]
+    if len(larger) != 1:
+        raise BadInputError(f"--batch names the table's one larger batch (batch 1 is always measured), e.g. 8 or 1,8; "
+                            f"got {batch}")  # fmt: skip
+    large = larger[0]
     if threads is not None and threads < 1:
         raise BadInputError(f"--threads must be at least 1, got {threads}")
     runtimes = resolve_runtimes(split_csv(runtime), check_device(device)) if runtime or device == "cuda" else None
@@ -94,19 +113,46 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
         raise bad_input(exc, limit=1, options=True, empty="compare") from None
 
 
-def _print_table(result: Comparison) -> None:
-    from rich.markup import escape
+# Column importance on a narrow terminal (higher stays longer); model, variant and runtime always stay.
+_PRIORITY = {"latency_ms_per_image_b1": 95, "top1_pct": 90, "top1_drop_pct": 88, "throughput_ips_b": 80,
+             "size_mb": 75, "latency_ms_p90_b1": 60, "latency_ms_per_image_b": 55, "top1_agreement_pct": 50,
+             "peak_rss_mb_b1": 45, "cosine_mean": 40, "top5_pct": 35, "macs_giga": 30,
+             "params_millions": 25}  # fmt: skip
+_STORED_PRIORITY = 92  # "measured" (how old a reused row is) matters more than most figures
+
+
+def _priority(column_id: str) -> int:
+    return _PRIORITY.get(column_id, _PRIORITY.get(column_id.rstrip("0123456789"), 20))
+
+
+def _measured_at(row: CompareRow) -> datetime | None:
+    stamps = [m.provenance.timestamp for m in row.cells.values() if m.provenance.kind == "measured"]
+    return min((t for t in stamps if t is not None), default=None)
+
+
+def _print_table(result: Comparison, wide: bool = False) -> None:
     from rich.text import Text
 
-    cols = used_columns(result)
-    table = Table(title=escape("edgekit compare — [m] measured, [p] published, [c] computed"))
-    for header in ["model", "variant", "runtime"] + [c.header for c in cols]:
-        table.add_column(header, justify="left" if header in ("model", "variant", "runtime") else "right")
+    metric_cols = used_columns(result)
+    cols = [Col("model"), Col("variant"), Col("runtime", runtimes=True)]
+    cols += [Col(c.header, _priority(c.id), justify="right", no_wrap=True) for c in metric_cols]
+    stored = any(row.cached for row in result.rows)
+    if stored:
+        cols.append(Col("measured", _STORED_PRIORITY, no_wrap=True))
+    rows = []
     for row in result.rows:
-        cells = [Text(cell_text(row.cells.get(c.id), c.digits)) for c in cols]  # Text: "[m]" is not markup
-        table.add_row(row.model, row.variant, row.runtime, *cells)
-    console.print(table)
+        cells = [cell_text(row.cells.get(c.id), c.digits) for c in metric_cols]
+        rows.append([row.model, row.variant, row.runtime, *cells, *([_age(row)] if stored else [])])
+    print_fitted(console, cols, rows, wide, title="edgekit compare — [m] measured, [p] published, [c] computed")
     fp = result.fingerprint
-    console.print(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads {result.config.threads}")
+    console.print(Text(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads "
+                       f"{result.config.threads}; [m] latency: {protocol(result.config.bench)}"))  # fmt: skip
+    if stored:
+        console.print(Text("measured: rows reused from the results store, with their age (--fresh re-measures); "
+                           "'now' = measured by this run"))  # fmt: skip
     for note in result.notes + [f"skipped {s}" for s in result.skipped]:
         console.print(Text(f"- {note}"))
+
+
+def _age(row: CompareRow) -> str:
+    return age(_measured_at(row)) if row.cached else "now"

@@ -20,6 +20,7 @@ from typer.models import CommandInfo
 
 from edgekit import __version__
 from edgekit.cli._common import report_plugin_warnings
+from edgekit.cli._help import tidy_help
 from edgekit.fileio import run_temp_dir, temp_root
 
 # Command name → (module under edgekit.cli, function), in the order ``--help`` lists them.
@@ -52,9 +53,9 @@ class _LazyCommands(MutableMapping[str, Any]):
                 raise KeyError(name)
             module, function = COMMANDS[name]
             callback = getattr(importlib.import_module(f"edgekit.cli.{module}"), function)
-            self._loaded[name] = get_command_from_info(CommandInfo(name=name, callback=callback),
-                                                       pretty_exceptions_short=app.pretty_exceptions_short,
-                                                       rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            self._loaded[name] = tidy_help(get_command_from_info(CommandInfo(name=name, callback=callback),
+                                                                 pretty_exceptions_short=app.pretty_exceptions_short,
+                                                                 rich_markup_mode=app.rich_markup_mode))  # fmt: skip
         return self._loaded[name]
 
     def __setitem__(self, name: str, command: Any) -> None:
@@ -79,6 +80,7 @@ class LazyGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commands = _LazyCommands()
+        tidy_help(self)
 
 
 app = typer.Typer(

@@ -7,17 +7,25 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._common import console, guarded, matching, plural, print_json
 from edgekit.models import get_model_info, list_models
 
 
 @guarded
 def models(
-    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern, e.g. 'mobilenet*'")] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[PATTERN]", help="a word to look for (e.g. mobilenet) or an fnmatch pattern ('mobilenet_v3*')"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """List torchvision classifiers with their published params, GMACs, top-1 and size."""
-    infos = [get_model_info(name) for name in list_models(pattern)]
+    """List torchvision classifiers with their published params, GMACs, top-1 and size.
+
+    Examples: edgekit models · edgekit models mobilenet · edgekit models 'resnet*' --json
+    """
+    infos = [get_model_info(name) for name in matching(list_models(), pattern, "model")]
     if as_json:
         print_json(infos)
         return
@@ -31,4 +39,6 @@ def models(
             f"{info.top1.value:.2f}", int8, f"{info.file_size_mb.value:.1f}", str(info.preprocessing.crop_px),
         )  # fmt: skip
     console.print(table)
-    console.print(f"{len(infos)} models. int8 top-1: torchvision's quantized weights (PTQ or QAT), not edgekit's.")
+    console.print(
+        f"{plural(len(infos), 'model')}. int8 top-1: torchvision's quantized weights (PTQ or QAT), not edgekit's."
+    )

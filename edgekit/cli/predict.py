@@ -48,8 +48,13 @@ def _coordinates(model: str, profile: str, runtime: str | None, unit: str, preci
 
 @guarded
 def predict(
-    model: Annotated[str | None, typer.Argument(help=f"{MODEL_HELP}, e.g. resnet18")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="device profile id (edgekit profiles)")] = None,
+    model: Annotated[
+        str | None, typer.Argument(metavar="MODEL", help=f"required unless --table: {MODEL_HELP}, e.g. resnet18")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", help="device profile id (edgekit profiles); required unless --table"),
+    ] = None,
     runtime: Annotated[
         str | None,
         typer.Option(
@@ -69,7 +74,14 @@ def predict(
     ] = None,  # fmt: skip
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Predict latency (with interval), FPS, peak RAM and energy; the same coordinates as the published table."""
+    """Predict latency (with interval), FPS, peak RAM and energy; the same coordinates as the published table.
+
+    Examples:
+
+      edgekit predict resnet18 -p raspberry-pi-4 --precision int8
+
+      edgekit predict --table my-latency.csv --json
+    """
     if table is not None:
         if model or profile:
             raise BadInputError("--table predicts the file's rows; do not also give MODEL or --profile")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from edgekit.cli._common import console, guarded, print_json
+from edgekit.cli._common import Wide, console, guarded, matching, plural, print_json
+from edgekit.cli._table import Col, print_fitted
 from edgekit.profiles import DeviceProfile, Sourced, list_profiles, load_profiles
 
+# Column importance on a narrow terminal (higher stays longer).
+_COLUMNS = [Col("profile"), Col("RAM usable", 90, no_wrap=True), Col("CPU", 60), Col("CPU fp32 GFLOPS", 50),
+            Col("accelerators (GFLOPS / GOPS)", 70), Col("DRAM GB/s", 40), Col("power modes", 30),
+            Col("targets", 80, runtimes=True)]  # fmt: skip
 _KIND_MARK = {"published": "", "measured": "m", "derived": "d", "estimated": "e"}
 
 
@@ -43,29 +47,33 @@ def _power(profile: DeviceProfile) -> str:
 
 @guarded
 def profiles(
-    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern over profile ids, e.g. 'jetson*'")] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Argument(metavar="[PATTERN]", help="a word in the profile id (e.g. jetson) or an fnmatch pattern"),
+    ] = None,
+    wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (every number with source)")] = False,
 ) -> None:
-    """Device profiles: RAM, CPU and accelerator peaks, bandwidth, power modes, targets."""
-    chosen = [load_profiles()[pid] for pid in list_profiles(pattern)]
+    """Device profiles: RAM, CPU and accelerator peaks, bandwidth, power modes, targets.
+
+    Examples: edgekit profiles · edgekit profiles jetson · edgekit profiles rk3588 --json
+    """
+    chosen = [load_profiles()[pid] for pid in matching(list_profiles(), pattern, "profile")]
     if as_json:
         print_json(chosen)
         return
-    table = Table(title="device profiles — m measured, d derived, e estimated, ? unverified; unmarked = published")
-    for column in (
-        "profile",
-        "RAM usable",
-        "CPU",
-        "CPU fp32 GFLOPS",
-        "accelerators (GFLOPS / GOPS)",
-        "DRAM GB/s",
-        "power modes",
-        "targets",
-    ):
-        table.add_column(column, no_wrap=column == "profile")
+    rows = []
     for p in chosen:
         cpu = ", ".join(f"{c.count}x {c.core} @{c.max_ghz.value:g} GHz" for c in p.cpu.clusters)
-        table.add_row(p.id, _mb(p.memory.ram_usable_mb), cpu, f"{p.cpu.peak_gflops('fp32'):.3g} d",
-                      _accelerators(p), _fmt(p.memory.bandwidth_gbs), _power(p), ", ".join(p.targets))  # fmt: skip
-    console.print(table)
-    console.print(f"{len(chosen)} profiles. Sources of every figure: `edgekit profiles --json` or profiles/<id>.yaml.")
+        rows.append([p.id, _mb(p.memory.ram_usable_mb), cpu, f"{p.cpu.peak_gflops('fp32'):.3g} d", _accelerators(p),
+                     _fmt(p.memory.bandwidth_gbs), _power(p), ", ".join(p.targets)])  # fmt: skip
+    print_fitted(
+        console,
+        _COLUMNS,
+        rows,
+        wide,
+        title="device profiles — m measured, d derived, e estimated, ? unverified; unmarked = published",
+    )
+    console.print(
+        f"{plural(len(chosen), 'profile')}. Sources of every figure: `edgekit profiles --json` or profiles/<id>.yaml."
+    )

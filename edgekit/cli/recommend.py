@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from edgekit.cli._common import console, fmt_num, guarded, print_json, split_csv
+from edgekit.cli._common import Wide, console, fmt_num, guarded, plural, print_json, split_csv
+from edgekit.cli._progress import Quiet, Steps, Verbose
+from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.metrics import Metric
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
 from edgekit.recommend import recommend as run
+
+if TYPE_CHECKING:
+    from edgekit.targets.export import ExportResult  # onnx and numpy: only when something is exported
 from edgekit.units import parse_bytes, parse_fps, parse_power
 
 _SHOWN = 15  # feasible candidates listed in the ranked table
@@ -19,9 +23,9 @@ _SHOWN = 15  # feasible candidates listed in the ranked table
 
 @guarded
 def recommend(
-    ram: Annotated[str, typer.Option("--ram", help="RAM budget, e.g. 512MB or 0.5GiB")],
-    fps: Annotated[str, typer.Option("--fps", help="required frames per second, e.g. 30")],
-    power: Annotated[str | None, typer.Option("--power", help="board power budget, e.g. 5W")] = None,
+    ram: Annotated[str, typer.Option("--ram", metavar="SIZE", help="RAM budget with its unit, e.g. 512MB or 0.5GiB")],
+    fps: Annotated[str, typer.Option("--fps", metavar="FPS", help="required frames per second, e.g. 30")],
+    power: Annotated[str | None, typer.Option("--power", metavar="WATTS", help="board power budget, e.g. 5W")] = None,
     profile: Annotated[str, typer.Option("--profile", "-p", help="profile id(s), comma-separated, or 'all'")] = "all",
     min_top1: Annotated[
         float | None, typer.Option("--min-top1", min=0, max=100, help="minimum published ImageNet top-1 %")
@@ -34,34 +38,77 @@ def recommend(
     export: Annotated[
         Path | None,
         typer.Option(
-            "--export", help="export the best candidate(s) here through the targets path (verified artifact + manifest)"
+            "--export",
+            metavar="DIR",
+            help="export the best candidate of each device here through the targets path (artifact + manifest)",
         ),
     ] = None,  # fmt: skip
-    export_top: Annotated[int, typer.Option("--export-top", min=1, help="how many of the best to export")] = 1,
+    export_top: Annotated[
+        int, typer.Option("--export-top", min=1, help="how many of each device's best to export")
+    ] = 1,
     weights: Annotated[
         str, typer.Option("--weights", help="weights of exported models: imagenet | none | checkpoint")
     ] = "none",  # fmt: skip
     show_rejected: Annotated[
         bool, typer.Option("--rejected", help="also list rejected candidates with reasons")
     ] = False,
+    wide: Wide = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Rank model × recipe × device × toolchain candidates that fit the budget (pessimistic predictions).
 
     Exit status: 0 when something fits, 1 when nothing does (closest misses listed), 2 for bad input.
+
+    Examples:
+
+      edgekit recommend --ram 512MB --fps 30 -p raspberry-pi-4,rk3588
+
+      edgekit recommend --ram 1GB --fps 15 --power 5W --export out/ --export-top 2
     """
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
-    exported = export_candidates(result.feasible[:export_top], export, weights) if export and result.fits else []
+    chosen = result.top_per_device(export_top) if export and result.fits else []
+    if not as_json:
+        _render(result, limit, show_rejected, wide)  # the tables first: the exports take a while
+    with Steps(f"recommend --export ({len(chosen)} artifacts)", quiet, verbose):
+        exported = export_candidates(chosen, export, weights) if chosen else []
     if as_json:
-        print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported]})
+        print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported],
+                    "exports": [_export_summary(c, e) for c, e in zip(chosen, exported, strict=True)]})  # fmt: skip
     else:
-        _render(result, limit, show_rejected)
-        for item in exported:
-            console.print(f"exported: {item.out_dir} (manifest {item.manifest_path.name})", markup=False)
+        _print_exports(chosen, exported)
     if not result.fits:
         raise typer.Exit(1)
+
+
+def _verified(item: ExportResult) -> str:
+    """``verified here (parity ok)``, or why it was only pre-flighted (e.g. rknn needs the vendor SDK)."""
+    v = item.manifest.verification
+    if v.status == "passed":
+        return f"verified here on {v.verifier}"
+    return f"NOT verified here: {(v.reason or v.status).removeprefix('not verifiable here: ')}"
+
+
+def _export_summary(candidate: Candidate, item: ExportResult) -> dict[str, object]:
+    v = item.manifest.verification
+    return {"profile": candidate.profile, "candidate": candidate.label(), "out_dir": str(item.out_dir),
+            "verification": v.status, "reason": v.reason, "notes": item.manifest.notes}  # fmt: skip
+
+
+def _print_exports(chosen: list[Candidate], exported: list[ExportResult]) -> None:
+    from edgekit.cli.targets import artifact_size, deployability
+
+    warned: list[str] = []
+    for candidate, item in zip(chosen, exported, strict=True):
+        console.print(f"exported: {candidate.label()} → {item.out_dir} ({artifact_size(item.manifest)}); "
+                      f"{_verified(item)}; manifest {item.manifest_path.name}",
+                      markup=False, soft_wrap=True)  # fmt: skip
+        warned += [line for line in deployability(item.manifest) if line.startswith("warning") and line not in warned]
+    for line in warned:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _measured_tag(metric: Metric) -> str:
@@ -88,50 +135,55 @@ def _top1(c: Candidate) -> str:
     return f"{c.top1.value:.1f}" + (" (tv int8)" if c.precision == "int8" else "")
 
 
-def _table(title: str, candidates: list[Candidate], show_reasons: bool = False) -> Table:
-    table = Table(title=title, title_justify="left")
-    columns = ["device", "model", "recipe", "target (unit)", "top-1 %", "FPS worst [mid]", "latency ms [interval]",
-               "peak RAM MB [interval]", "energy mJ", "margins RAM / FPS / W"]  # fmt: skip
+# Columns by importance: what and where always; the deciding figures next; the rest goes first on a narrow terminal.
+_COLUMNS = [Col("device"), Col("model"), Col("recipe", 90), Col("target (unit)", runtimes=True), Col("top-1 %", 80),
+            Col("FPS worst [mid]", 85), Col("latency ms [interval]", 40), Col("peak RAM MB [interval]", 70),
+            Col("energy mJ", 20), Col("margins RAM / FPS / W", 30)]  # fmt: skip
+_REASON_COLUMNS = [*_COLUMNS[:4], _COLUMNS[5], _COLUMNS[7], Col("why not", 95)]
+
+
+def _row(c: Candidate, show_reasons: bool) -> list[str]:
+    fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]{_measured_tag(c.prediction.fps)}"
+    ram = _span(c.prediction.peak_ram_mb)
+    head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
     if show_reasons:
-        columns = [*columns[:4], "FPS worst [mid]", "peak RAM MB [interval]", "why not"]
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for c in candidates:
-        fps = f"{fmt_num(c.pessimistic_fps)} [{fmt_num(c.prediction.fps.value)}]{_measured_tag(c.prediction.fps)}"
-        ram = _span(c.prediction.peak_ram_mb)
-        head = [c.profile, c.model, c.recipe, f"{c.target} ({c.unit})"]
-        if show_reasons:
-            table.add_row(*head, fps, ram, "; ".join(c.reasons))
-            continue
-        power = (
-            f" / {'+' if c.margins.power_w >= 0 else ''}{fmt_num(c.margins.power_w)}"
-            if c.margins.power_w is not None
-            else ""
-        )
-        margins = f"{c.margins.ram_mb:+.4g} MB / {'+' if c.margins.fps >= 0 else ''}{fmt_num(c.margins.fps)}{power}"
-        table.add_row(*head, _top1(c), fps, _span(c.prediction.latency_ms), ram, _span(c.prediction.energy_mj),
-                      margins)  # fmt: skip
-    return table
+        return [*head, fps, ram, "; ".join(c.reasons)]
+    power = (
+        f" / {'+' if c.margins.power_w >= 0 else ''}{fmt_num(c.margins.power_w)}"
+        if c.margins.power_w is not None
+        else ""
+    )
+    margins = f"{c.margins.ram_mb:+.4g} MB / {'+' if c.margins.fps >= 0 else ''}{fmt_num(c.margins.fps)}{power}"
+    return [*head, _top1(c), fps, _span(c.prediction.latency_ms), ram, _span(c.prediction.energy_mj), margins]
 
 
-def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> None:
+def _table(title: str, candidates: list[Candidate], show_reasons: bool, wide: bool, shown: list[Fitted]) -> None:
+    cols = _REASON_COLUMNS if show_reasons else _COLUMNS
+    print_fitted(console, cols, [_row(c, show_reasons) for c in candidates], wide, shown, title=title,
+                 title_justify="left")  # fmt: skip
+
+
+def _render(result: Recommendation, limit: int, show_rejected: bool = False, wide: bool = False) -> None:
     k = result.constraints
     power = f", ≤ {k.power_w:g} W" if k.power_w else ""
     top1 = f", top-1 ≥ {k.min_top1:g}%" if k.min_top1 is not None else ""
     total = len(result.feasible) + len(result.rejected)
+    shown: list[Fitted] = []
+    scope = f"{plural(len(result.profiles), 'profile')} × {plural(len(result.models), 'model')}"
     console.print(f"[bold]recommend[/bold]: RAM ≤ {k.ram_mb:.4g} MB, ≥ {k.fps:g} FPS{power}{top1} — "
-                  f"{len(result.profiles)} profiles × {len(result.models)} models → {total} candidates, "
+                  f"{scope} → {total} candidates, "
                   f"{len(result.feasible)} fit (hard limits use the pessimistic end of each interval)")  # fmt: skip
     if result.fits:
-        console.print(_table("best per device", result.best_per_device))
-        console.print(_table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by "
-                             "published top-1 then worst-case FPS", result.feasible[:limit]))  # fmt: skip
+        _table("best per device", result.best_per_device, False, wide, shown)
+        _table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by published top-1 then "
+               "worst-case FPS", result.feasible[:limit], False, wide, shown)  # fmt: skip
     else:
-        console.print(_table("nothing fits — closest misses", result.closest_misses, show_reasons=True))
+        _table("nothing fits — closest misses", result.closest_misses, True, wide, shown)
     if show_rejected and result.fits and result.rejected:  # when nothing fits, the misses are already shown
         closest_first = sorted(result.rejected, key=lambda c: c.miss)[:limit]
-        console.print(_table(f"{len(closest_first)} of {len(result.rejected)} rejected, closest first", closest_first,
-                             show_reasons=True))  # fmt: skip
+        _table(f"{len(closest_first)} of {len(result.rejected)} rejected, closest first", closest_first, True, wide,
+               shown)  # fmt: skip
+    print_note(console, shown)
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.rejection_counts().items()))
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(

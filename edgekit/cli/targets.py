@@ -7,15 +7,28 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from edgekit._registry import filter_names
-from edgekit.cli._common import console, guarded, print_json, split_csv
+from edgekit.cli._common import Wide, console, guarded, matching, plural, print_json, split_csv
+from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, source_from
+from edgekit.cli._table import Col, print_fitted
 from edgekit.errors import BadInputError
 from edgekit.targets import TargetSpec, load_targets
 from edgekit.targets._converter import why_not_verifiable
-from edgekit.targets.export import export_for_target
+from edgekit.targets.export import NOT_DEPLOYABLE, ExportManifest, ExportResult, export_for_target
+from edgekit.units import format_bytes
+
+# Column importance on a narrow terminal (higher stays longer).
+_COLUMNS = [
+    Col("target", no_wrap=True),
+    Col("units", 80),
+    Col("precisions", 90),
+    Col("int8", 60),
+    Col("opset", 40, no_wrap=True),
+    Col("dynamic", 30),
+    Col("hand-off", 50),
+    Col("here", 95, no_wrap=True),
+]
 
 
 def _row(spec: TargetSpec) -> dict[str, Any]:
@@ -36,31 +49,35 @@ def _row(spec: TargetSpec) -> dict[str, Any]:
 
 @guarded
 def targets(
-    pattern: Annotated[str | None, typer.Argument(help="fnmatch pattern, e.g. 'onnxruntime*'")] = None,
+    pattern: Annotated[
+        str | None,
+        typer.Argument(metavar="[PATTERN]", help="a word in the target id (e.g. onnxruntime) or an fnmatch pattern"),
+    ] = None,
+    wide: Wide = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (full specs)")] = False,
 ) -> None:
-    """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here."""
+    """Vendor targets: precisions, int8 format, opsets, hand-off tool, and whether they verify here.
+
+    Examples: edgekit targets · edgekit targets onnxruntime · edgekit targets rknn --json
+    """
     specs = load_targets()
-    chosen = [specs[name] for name in filter_names(specs, pattern)]
+    chosen = [specs[name] for name in matching(specs, pattern, "target")]
     if as_json:
         rows = [(spec, _row(spec)) for spec in chosen]
         print_json([{**spec.model_dump(mode="json"), "verifiable_here": row["verifiable_here"],
                      "why_not_verifiable": row["why_not"]} for spec, row in rows])  # fmt: skip
         return
-    table = Table(title="vendor targets (targets/*.yaml)")
-    for column in ("target", "units", "precisions", "int8", "opset", "dynamic", "hand-off", "here"):
-        table.add_column(column, no_wrap=column in ("target", "here", "opset"))
-    reasons = []
+    reasons, rows = [], []
     for spec in chosen:
         row = _row(spec)
         if not row["verifiable_here"]:
             reasons.append(f"{spec.id}: {row['why_not']}")
-        table.add_row(spec.id, ",".join(spec.compute_units), ",".join(spec.precisions), row["int8"], row["opset"],
-                      "yes" if spec.dynamic_shapes else "no", spec.handoff.tool,
-                      "verified" if row["verifiable_here"] else "pre-flight")  # fmt: skip
-    console.print(table)
-    console.print(f"{len(chosen)} targets. int8: QDQ = edgekit quantizes, own = the toolchain calibrates from "
-                  "files edgekit writes. here: verified = `edgekit export` converts, runs and parity-checks it on "
+        rows.append([spec.id, ", ".join(spec.compute_units), ", ".join(spec.precisions), row["int8"], row["opset"],
+                     "yes" if spec.dynamic_shapes else "no", spec.handoff.tool,
+                     "verified" if row["verifiable_here"] else "pre-flight"])  # fmt: skip
+    print_fitted(console, _COLUMNS, rows, wide, title="vendor targets (targets/*.yaml)")
+    console.print(f"{plural(len(chosen), 'target')}. int8: QDQ = edgekit quantizes, own = the toolchain calibrates "
+                  "from files edgekit writes. here: verified = `edgekit export` converts, runs and parity-checks it on "
                   "this machine; pre-flight = checked, with hand-off commands only:")  # fmt: skip
     for line in reasons:
         console.print(f"  {line}", highlight=False)
@@ -97,20 +114,30 @@ def export(
     std: Std = None,
     layout: Layout = None,
     labels: Labels = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off."""
+    """Build the artifact a target wants, pre-flight it, convert and verify it here, write the hand-off.
+
+    Examples:
+
+      edgekit export mobilenet_v2 -t openvino-cpu --recipe int8 --weights imagenet --calib images/
+
+      edgekit export model.onnx -t rknn --param target_platform=rk3588
+    """
     source = source_from(model, weights, input_size, mean, std, layout, labels)
-    result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
-                               samples=samples, verify=not no_verify, threads=threads,
-                               parameters=_parameters(param), precision=precision)  # fmt: skip
+    with Steps(f"export {model} for {target}", quiet, verbose):
+        result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
+                                   samples=samples, verify=not no_verify, threads=threads,
+                                   parameters=_parameters(param), precision=precision)  # fmt: skip
     if as_json:
         print_json({"out_dir": str(result.out_dir), "manifest": result.manifest})
         return
     _print_export(result)
 
 
-def _print_export(result: Any) -> None:
+def _print_export(result: ExportResult) -> None:
     m = result.manifest
     # A file name is the user's text: escaped, "[/b]" in it would be a rich markup error, "[b]" would vanish.
     console.print(f"[bold]{escape(m.model)}[/bold] → target {m.target} ({m.toolchain}) · {m.precision} · "
@@ -132,7 +159,25 @@ def _print_export(result: Any) -> None:
     console.print(f"  files: {', '.join(f.path for f in m.files if f.role != 'calibration')}"
                   f"{' + calibration files' if any(f.role == 'calibration' for f in m.files) else ''}",
                   markup=False)  # fmt: skip
+    console.print(f"  size: {artifact_size(m)}", markup=False)
     console.print(f"  hand-off ({m.handoff.tool}; needs {m.handoff.install}):", markup=False, highlight=False)
     for command in m.handoff.commands:
         console.print(f"    {command}", markup=False, highlight=False)
     console.print(f"  manifest {result.manifest_path}", markup=False)
+    for line in deployability(m):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def artifact_size(m: ExportManifest) -> str:
+    """``mobilenet_v2-int8.onnx 3.5 MB; folder 3.6 MB``: what goes on the device, and everything written."""
+    artifact = next((f for f in m.files if f.path == m.artifact), None)
+    converted = [f for f in m.files if f.role not in ("onnx", "calibration", "handoff")]
+    parts = [f"{m.artifact} {format_bytes(artifact.bytes)}"] if artifact else []
+    if converted:
+        parts.append(f"converted ({converted[0].role}) {format_bytes(sum(f.bytes for f in converted))}")
+    return "; ".join([*parts, f"folder {format_bytes(sum(f.bytes for f in m.files))}"])
+
+
+def deployability(m: ExportManifest) -> list[str]:
+    """The manifest's notes where they are read: ``warning:`` when the artifact is not fit to deploy as it is."""
+    return [f"{'warning' if note.startswith(NOT_DEPLOYABLE) else 'note'}: {note}" for note in m.notes]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from edgekit.bench.host import fingerprint
 from edgekit.bench.run import BenchConfig, BenchResult, BenchSpec, bench_many, config_hash
+from edgekit.compare.plan import plan, resolve_runtimes
 from edgekit.store import MeasurementKey, ResultsStore
 
 
@@ -14,6 +15,41 @@ def key_of(spec: BenchSpec, config: BenchConfig) -> MeasurementKey:
     return MeasurementKey(model=spec.model, variant=spec.variant, runtime=spec.runtime, batch=spec.batch,
                           threads=spec.threads, fingerprint=fingerprint().id,
                           config_hash=config_hash(spec, config))  # fmt: skip
+
+
+def bench_models(
+    models: str | list[str],
+    runtimes: list[str] | None = None,
+    batches: list[int] | None = None,
+    threads: int | None = None,
+    *,
+    device: str = "cpu",
+    weights: str = "none",
+    input_size: int | None = None,
+    config: BenchConfig | None = None,
+    fresh: bool = False,
+) -> list[BenchResult]:
+    """``edgekit.bench(["mobilenet_v2"], runtimes=["onnxruntime-cpu"])``: what ``edgekit bench`` measures.
+
+    Args:
+        models: registry names or model files (.onnx, OpenVINO .xml).
+        runtimes: runners or families (default: every one available on ``device``).
+        batches: batch sizes (default [1]).
+        threads: intra-op threads (default: the usable cores).
+        config: the protocol (default: bench's, 10 warm-up / 30 runs / 5 s).
+        fresh: re-measure even if the results store holds a row with the same key.
+
+    Returns:
+        one result per model × runtime × batch that can run; each knows whether it was measured now
+        (its ``timestamp``) and its host.
+
+    Raises:
+        BadInputError, UnknownNameError: as the command does.
+    """
+    names = [models] if isinstance(models, str) else list(models)
+    the_plan = plan(names, resolve_runtimes(runtimes or [], device), batches or [1], threads, weights=weights,  # type: ignore[arg-type]
+                    input_px=input_size)  # fmt: skip
+    return [result for result, _ in bench_cached(the_plan.specs, config or BenchConfig(), fresh=fresh)]
 
 
 def bench_cached(

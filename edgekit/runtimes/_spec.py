@@ -38,6 +38,7 @@ class Runtime:
         artifact_role: the manifest role of those files (``openvino-ir``, ``ncnn``).
         times_targets_with: the runner that times a CPU target's converted artifact
             (``compare --targets``), or None.
+        abbreviation: how tables too narrow for the name write it (``ort``), or None to keep the name.
     """
 
     name: str
@@ -49,6 +50,7 @@ class Runtime:
     artifact_folder: str | None = None
     artifact_role: str = "onnx"
     times_targets_with: str | None = None
+    abbreviation: str | None = None
 
     def target_runner(self, requires_cuda: bool) -> str | None:
         """The runner that times a target's converted artifact here (CUDA targets: none)."""

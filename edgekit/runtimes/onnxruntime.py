@@ -147,5 +147,5 @@ class OnnxruntimeConverter(ToolchainConverter):
 RUNTIME = register_runtime(Runtime(
     name="onnxruntime", description="ONNX Runtime: the ONNX artifact itself, CPU / CUDA / TensorRT providers",
     runners=(OrtCpuRunner.name, OrtCudaRunner.name, OrtTensorrtRunner.name), converter=OnnxruntimeConverter,
-    packages=_ORT_PACKAGES, artifact_suffix=".onnx", times_targets_with=OrtCpuRunner.name,
+    packages=_ORT_PACKAGES, artifact_suffix=".onnx", times_targets_with=OrtCpuRunner.name, abbreviation="ort",
 ))  # fmt: skip

@@ -133,4 +133,5 @@ RUNTIME = register_runtime(Runtime(
     name="openvino", description="OpenVINO: ONNX converted to IR (.xml + .bin), CPU plugin",
     runners=(OpenvinoCpuRunner.name,), converter=OpenvinoConverter, packages=_PACKAGES, artifact_suffix=".xml",
     artifact_folder=IR_DIR, artifact_role="openvino-ir", times_targets_with=OpenvinoCpuRunner.name,
+    abbreviation="ov",
 ))  # fmt: skip

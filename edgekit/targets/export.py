@@ -15,6 +15,7 @@ Steps, all inside a temporary folder that becomes ``out_dir`` only when every st
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import shutil
 import tempfile
@@ -53,6 +54,8 @@ from edgekit.targets.handoff import (
 from edgekit.targets.preflight import PreflightReport, graph_inputs, require_preflight
 from edgekit.vocab import DEFAULT_OUT_ROOT
 
+log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
+
 EXPORT_SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"  # same name as optimize's, so re-exports may replace the folder
 # Parity inputs: 8 generated images keep a vendor run to seconds on 2 cores (resnet18: ~1.3 s).
@@ -61,6 +64,10 @@ DEFAULT_SAMPLES = 8
 PARITY_SEED = 1
 CALIBRATION_SEED = 0
 CALIBRATION_COUNT = 32  # images written for toolchains that calibrate themselves (same as the QDQ pass)
+# Notes that say the artifact is not yet fit to deploy (`edgekit export` prints them as warnings).
+RANDOM_WEIGHTS_NOTE = "random-init weights (--weights none)"
+GENERATED_CALIBRATION_NOTE = "int8 calibrated on generated images"
+NOT_DEPLOYABLE = (RANDOM_WEIGHTS_NOTE, GENERATED_CALIBRATION_NOTE)
 # File roles: "onnx", "calibration", "handoff", "manifest", and each runtime's converted files ("openvino-ir", ...).
 FileRole = str
 SCRIPT_MODE = 0o777  # handoff.sh runs as ./handoff.sh: executable, less the umask like every other output
@@ -195,6 +202,7 @@ def export_for_target(
             built = build_registry_model(model, recipe, spec, recipe_precision(recipe), work,  # type: ignore[arg-type]
                                          weights=weights, calib_dir=calib_dir, verify=verify)  # fmt: skip
         source_text = model.text if isinstance(model, ModelSource) else str(model)
+        log.info("pre-flight for %s", spec.id)
         manifest = _stage(spec, built, stage, stem, source_text, recipe, None if from_file else _weights_of(model),
                           calib_dir, data_dir, samples, verify, threads, parameters)  # fmt: skip
         with atomic_dir(out) as final:
@@ -264,7 +272,8 @@ def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, r
         preprocessing=prep, labels=built.labels,
         files=_files(stage), preflight=reports[-1], verification=verification, target_guard=guard,
         handoff=handoff, lineage=list(built.lineage),
-        notes=_notes(spec, built, weights, wants_calibration, verification), tool_versions=_tool_versions(verification),
+        notes=_notes(spec, built, weights, wants_calibration, verification, calib_dir),
+        tool_versions=_tool_versions(verification),
     )  # fmt: skip
     write_json_atomic(stage / MANIFEST_NAME, manifest.model_dump(mode="json"))
     return manifest
@@ -311,6 +320,7 @@ def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_di
     if reason is not None:
         return ParityVerdict(status="skipped", reason=f"not verifiable here: {reason}")
     converter = get_converter(spec, threads)
+    log.info("converting for %s and checking parity on %s", spec.id, converter.name)
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
@@ -350,11 +360,19 @@ def _files(stage: Path) -> list[ExportedFile]:
                          bytes=p.stat().st_size, sha256=sha256_file(p)) for p in paths]  # fmt: skip
 
 
-def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool,
-           verification: ParityVerdict) -> list[str]:  # fmt: skip
+def _notes(spec: TargetSpec, built: Built, weights: str | None, calibrated: bool, verification: ParityVerdict,
+           calib_dir: Path | None) -> list[str]:  # fmt: skip
     notes = list(built.notes)
     if weights == "none":
-        notes.append("weights none: random init, so parity figures are fidelity on sample images, not accuracy")
+        notes.append(f"{RANDOM_WEIGHTS_NOTE}: the artifact runs but predicts nothing useful, and parity figures "
+                     "are fidelity on sample images, not accuracy; export with --weights imagenet or a "
+                     "checkpoint")  # fmt: skip
+    configs = [step.get("config", {}) for step in built.lineage]  # a QDQ pass records where it calibrated
+    generated = [c.get("calibration_count") for c in configs if "calibration_dir" in c and c["calibration_dir"] is None]
+    if generated or (calibrated and calib_dir is None):
+        count = generated[0] if generated else CALIBRATION_COUNT
+        notes.append(f"{GENERATED_CALIBRATION_NOTE} ({count}, seeded), not on your data: int8 ranges fit noise; give "
+                     "--calib DIR with representative images before deploying")  # fmt: skip
     if calibrated:
         note = f"int8: {spec.toolchain.name} quantizes on your side from the calibration files written here"
         checked = "; the parity above checks the fp32 conversion it starts from" if verification.checks else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,22 @@ def test_json_rows_store_and_fresh(tiny: Path) -> None:
 
 
 def test_table_output(tiny: Path) -> None:
-    result = runner.invoke(app, ["bench", str(tiny), "-r", "onnxruntime-cpu", "--threads", "1", *QUICK])
+    args = ["bench", str(tiny), "-r", "onnxruntime-cpu", "--threads", "1", *QUICK]
+    result = runner.invoke(app, [*args, "--fresh"])  # other tests of this module may have stored the cell
     assert result.exit_code == 0, result.output
-    assert "edgekit bench — measured, 1 threads" in result.stdout
+    # the protocol behind "measured" is named: QUICK is 1 warm-up, 3 runs, 0 s
+    assert "edgekit bench — measured (1 warm-up, ≥3 runs, ≥0 s per cell), 1 threads" in result.stdout
     assert "tiny" in result.stdout
     assert "onnxruntime-cpu" in result.stdout
     assert "host " in result.stdout
     assert "onnxruntime 1." in result.stdout
+    # a fresh run has no "from the results store" column or footer; the same run again reuses the row, with its age
+    assert "results store" not in result.stdout
+    assert "measured  " not in result.stdout.splitlines()[2]
+    again = runner.invoke(app, args).stdout
+    assert "measured: reused from the results store, with its age (--fresh re-measures)" in again
+    row = next(line for line in again.splitlines() if line.strip().startswith("tiny"))
+    assert re.search(r"\d+ s ago$", row.rstrip()), row
 
 
 def test_registry_model_shows_published_top1_and_data_is_checked_first(image_folder: Path) -> None:

@@ -50,7 +50,14 @@ def test_undecodable_folder(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--batch", "0"], "error: --batch takes positive integers separated by commas (e.g. 1,8), got '0'"),
-        (["--batch", "1"], "error: --batch is the larger batch of the table and must be at least 2, got 1"),
+        (
+            ["--batch", "1"],
+            "error: --batch names the table's one larger batch (batch 1 is always measured), e.g. 8 or 1,8; got 1",
+        ),
+        (
+            ["--batch", "4,8"],
+            "error: --batch names the table's one larger batch (batch 1 is always measured), e.g. 8 or 1,8; got 4,8",
+        ),
         (
             ["--variant", "int9"],
             "error: --variants: Value error, unknown variant(s) ['int9']; available: fp16, fp32, "

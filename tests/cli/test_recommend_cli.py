@@ -82,3 +82,22 @@ def test_rejected_listing_when_something_fits() -> None:
     assert result.exit_code == 0
     assert "rejected, closest first" in result.stdout
     assert "(pessimistic) < 30" in result.stdout
+
+
+@pytest.mark.slow
+def test_export_writes_the_best_of_each_device_and_says_what_was_not_verified(tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    args = ["recommend", "--ram", "512MB", "--fps", "10", "-p", "raspberry-pi-4,rk3588", "-m", "squeezenet1_1",
+            "-t", "ncnn,rknn", "--export-top", "2"]  # fmt: skip
+    doc = json.loads(runner.invoke(app, [*args, "--export", str(out), "--json"]).stdout)
+    expected = [c for p in ("raspberry-pi-4", "rk3588") for c in [f for f in doc["feasible"] if f["profile"] == p][:2]]
+    assert {c["profile"] for c in expected} == {"raspberry-pi-4", "rk3588"}  # both devices have candidates
+    assert [e["profile"] for e in doc["exports"]] == [c["profile"] for c in expected]
+    for export, candidate in zip(doc["exports"], expected, strict=True):
+        folder = Path(export["out_dir"])
+        assert folder.name == f"{candidate['profile']}-squeezenet1_1-{candidate['recipe']}-{candidate['target']}"
+        assert (folder / "manifest.json").is_file()
+    text = runner.invoke(app, [*args, "--export", str(tmp_path / "again")]).stdout
+    rknn = [line for line in text.splitlines() if line.startswith("exported:") and "via rknn" in line]
+    assert rknn
+    assert all("NOT verified here: rknn-toolkit2" in line for line in rknn), rknn

@@ -76,3 +76,33 @@ def test_export_param_reaches_the_handoff(tmp_path: Path) -> None:
     handoff = json.loads(result.stdout)["manifest"]["handoff"]
     assert handoff["parameters"] == {"target_platform": "rk3568"}
     assert "target_platform='rk3568'" in handoff["commands"][0]
+
+
+def test_export_says_what_is_not_deployable_and_the_size(tmp_path: Path) -> None:
+    source = save(classifier(), tmp_path / "tiny.onnx")
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["export", str(source), "-t", "onnxruntime-cpu", "--recipe", "int8", "--out", str(out),
+                                 "--samples", "2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    size = (out / "tiny-int8.onnx").stat().st_size
+    assert f"  size: tiny-int8.onnx {size / 1024:.3g} KB; folder " in result.stdout
+    assert "note: assumed ImageNet mean/std at 32 px (give --mean/--std if the model was trained otherwise)" in lines
+    assert ("warning: int8 calibrated on generated images (32, seeded), not on your data: int8 ranges fit noise; "
+            "give --calib DIR with representative images before deploying") in lines  # fmt: skip
+    assert not any("random-init" in line for line in lines)  # an ONNX file's weights are its own
+    args = ["export", str(source), "-t", "onnxruntime-cpu", "--recipe", "int8", "--out", str(tmp_path / "c"),
+            "--samples", "2", "--calib", str(_images(tmp_path))]  # fmt: skip
+    calibrated = runner.invoke(app, args)
+    assert calibrated.exit_code == 0, calibrated.output
+    assert "calibrated on generated images" not in calibrated.stdout
+
+
+def _images(tmp_path: Path) -> Path:
+    from PIL import Image
+
+    folder = tmp_path / "calib"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (40, 40), (60 * i, 20, 200 - 40 * i)).save(folder / f"{i}.png")
+    return folder

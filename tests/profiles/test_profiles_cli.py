@@ -27,7 +27,11 @@ def test_profiles_table_marks_kinds() -> None:
     assert "4 profiles." in result.stdout
 
 
-def test_profiles_unknown_pattern_lists_nothing() -> None:
+def test_profiles_unknown_pattern_is_one_error_line() -> None:
+    # issue 17: a pattern that matches nothing is said, not an empty list with exit 0
     result = runner.invoke(app, ["profiles", "nothing*", "--json"])
-    assert result.exit_code == 0
-    assert json.loads(result.stdout) == []
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "error: no profile matches 'nothing*'; see `edgekit profiles` for the list"
+    ]
