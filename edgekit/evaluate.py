@@ -25,6 +25,7 @@ from edgekit.images import IMAGE_SUFFIXES, ImageBatch, load_labeled_images
 from edgekit.logits import ONNX_RUNTIME, Predictor, onnx_predictor, predict_all
 from edgekit.metrics import Metric, Provenance
 from edgekit.models import Preprocessing
+from edgekit.models._source import ModelSource
 from edgekit.ort import make_session, run_batches
 from edgekit.passes import Artifact
 from edgekit.verify.checks import outputs_of
@@ -252,6 +253,24 @@ def evaluate_model(name: str, data: Path, weights: str = "none", limit: int | No
     label = selection_label(Path(data), limit, per_class, len(images))
     meaningful = parse_weights(weights).accuracy_meaningful
     return accuracy(onnx_predictor(fp32_onnx(name, weights), threads), images, info.num_classes, label, meaningful)
+
+
+def evaluate_source(source: ModelSource, data: Path, limit: int | None = None, per_class: int | None = None,
+                    threads: int | None = None) -> Accuracy:  # fmt: skip
+    """Top-1 / top-5 of any model source's fp32 ONNX (an own model: its own input, classes and labels).
+
+    Raises:
+        BadInputError: the class folders do not map to the outputs, empty or undecodable folder, bad limits.
+        WeightsUnavailableError, MissingDependencyError: from loading the source.
+    """
+    from edgekit.bench._export import source_fp32_onnx
+
+    loaded = source.load()
+    images = load_eval_images(Path(data), loaded.preprocessing, loaded.num_classes, source.text, limit, per_class,
+                              loaded.labels)  # fmt: skip
+    label = selection_label(Path(data), limit, per_class, len(images))
+    predictor = onnx_predictor(source_fp32_onnx(source), threads)
+    return accuracy(predictor, images, loaded.num_classes, label, loaded.accuracy_meaningful)
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overri
                             max_drop_pct=max_drop)  # fmt: skip
     result = write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc), accuracy=drop)
     if drop is not None and result.artifact_path is not None:
-        stored = store_accuracy(source.name, plan.name, source.weights, drop)
+        stored = store_accuracy(source.record_name or source.name, plan.name, source.weights, drop)
         result.report[-1:-1] = [stored] if stored else []
     return result
 

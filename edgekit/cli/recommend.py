@@ -136,8 +136,8 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> 
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(
         f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on this "
-        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: (m) measured by `optimize --data`/"
-        "`compare --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
+        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: (m) measured by `optimize`/`compare`/"
+        "`bench --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
         "quantized weights, not edgekit's PTQ)",
         markup=False,
     )
