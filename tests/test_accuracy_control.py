@@ -181,8 +181,9 @@ def test_recommend_prefers_a_stored_measured_top1_and_min_top1_applies_to_it(hom
     assert "top-1: 61.2% < 65%" in rejected.reasons
 
 
-def test_an_own_models_measured_top1_is_found_by_its_files_not_its_path(tmp_path: Path, home: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_an_own_models_top1_is_found_by_its_files_not_its_path(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fp32 = optimize_module(_source(), "fp32", tmp_path / "fp32").artifact_path
     assert Top1Figures().get(str(fp32), "int8", "int8") is None  # an own model, never measured: "—"
     name = parse_source(str(fp32)).record_name()

@@ -205,3 +205,71 @@ def test_export_a_factory_model_and_its_onnx_through_recipes(tmp_path: Path) -> 
     assert line == ("error: an ONNX file without --recipe is exported as it is: --input-size, --mean, --std, "
                     "--layout and --labels apply with --recipe")  # fmt: skip
     assert not (tmp_path / "no").exists()
+
+
+QUICK = ["--warmup", "1", "--min-iters", "3", "--min-seconds", "0"]
+
+
+@pytest.fixture(scope="module")
+def flowers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A labelled folder of the five classes (3 generated images each): the user's own data."""
+    folder = tmp_path_factory.mktemp("flowers")
+    rng = np.random.default_rng(1)
+    for name in LABELS:
+        (folder / name).mkdir()
+        for index in range(3):
+            Image.fromarray((rng.random((72, 80, 3)) * 255).astype("uint8")).save(folder / name / f"{index}.png")
+    return folder
+
+
+@pytest.mark.parametrize("which", ["ckpt", "onnx"])
+def test_compare_an_own_model_with_its_variants_and_measured_drop(own: dict[str, Path], flowers: Path,
+                                                                  tmp_path: Path, which: str) -> None:  # fmt: skip
+    model = _model(own, which)
+    variants = "fp32,int8,pruned30" if which == "ckpt" else "fp32,int8,fp16"
+    result = json.loads(_ok(["compare", *model, "--variant", variants, "-r", "onnxruntime", "--data", str(flowers),
+                             *QUICK, "--out", str(tmp_path / "report"), "--json"]))  # fmt: skip
+    rows = {row["variant"]: row["cells"] for row in result["comparison"]["rows"]}
+    assert list(rows) == variants.split(",")
+    assert {row["model"] for row in result["comparison"]["rows"]} == {model[0]}
+    fp32_top1 = rows["fp32"]["top1_pct"]["value"]
+    for variant in variants.split(",")[1:]:
+        cells = rows[variant]
+        assert cells["top1_pct"]["provenance"]["kind"] == "measured"
+        assert cells["top1_pct"]["provenance"]["n_samples"] == 15
+        assert cells["top1_drop_pct"]["value"] == pytest.approx(fp32_top1 - cells["top1_pct"]["value"])
+        assert "cosine_mean" in cells
+    notes = result["comparison"]["notes"]
+    assert f"classes of {model[0]}: {', '.join(LABELS)}" in notes
+    assert (tmp_path / "report" / "report.md").is_file()
+    # kept for recommend under the model's files, not under torchvision's mobilenet_v2
+    from edgekit.models._source import parse_source
+    from edgekit.store import ResultsStore
+
+    source = parse_source(model[0], input_size=None if which == "onnx" else int(PX))
+    stored = ResultsStore().latest_accuracy(source.record_name(), "int8")
+    assert (stored.top1_pct, stored.n_images) == (pytest.approx(rows["int8"]["top1_pct"]["value"]), 15)
+    assert stored.drop_pct == pytest.approx(rows["int8"]["top1_drop_pct"]["value"])
+    assert ResultsStore().latest_accuracy("mobilenet_v2", "int8") is None
+
+
+def test_compare_refuses_pruning_an_onnx_file_before_measuring(own: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    line = _one_error_line(["compare", str(own["onnx"]), "--variant", "fp32,pruned30", "--out", str(out)])
+    assert line == ("error: recipe pruned30 needs the torch module (prune_channels); mnv2-5cls is an ONNX file: "
+                    "use fp32, fp16 or int8")  # fmt: skip
+    assert not out.exists()
+
+
+def test_bench_data_stores_the_top1_that_recommend_shows(own: dict[str, Path], flowers: Path) -> None:
+    model = str(own["onnx"])
+    rows = json.loads(_ok(["bench", model, "-r", "onnxruntime", "--data", str(flowers), *QUICK, "--json"]))
+    (top1, top5) = rows["accuracy"][model]
+    assert (top1["provenance"]["kind"], top1["provenance"]["n_samples"]) == ("measured", 15)
+    result = json.loads(_ok(["recommend", "--models", model, "--ram", "512MB", "--fps", "1", "--profile",
+                             "raspberry-pi-4", "--json"]))  # fmt: skip
+    fp32 = [c for c in result["feasible"] if c["recipe"] == "fp32"]
+    assert fp32, result
+    assert {c["top1_pct"]["value"] for c in fp32} == {top1["value"]}
+    assert all(c["top1_pct"]["kind"] == "measured" for c in fp32)
+    assert "15 images, data sha256" in fp32[0]["top1_pct"]["note"]
