@@ -273,3 +273,82 @@ def test_bench_data_stores_the_top1_that_recommend_shows(own: dict[str, Path], f
     assert {c["top1_pct"]["value"] for c in fp32} == {top1["value"]}
     assert all(c["top1_pct"]["kind"] == "measured" for c in fp32)
     assert "15 images, data sha256" in fp32[0]["top1_pct"]["note"]
+
+
+NEAR_TIE = "tests.models._factory_models:near_tie5"
+
+
+@pytest.fixture
+def tulips(tmp_path: Path) -> dict[str, Path]:
+    """12 images of class 4 (which near_tie5 always predicts in fp32) and the five class names."""
+    rng = np.random.default_rng(2)
+    (tmp_path / "data" / "4-tulip").mkdir(parents=True)
+    for index in range(12):
+        pixels = (rng.random((40, 40, 3)) * 255 * rng.random()).astype("uint8")
+        Image.fromarray(pixels).save(tmp_path / "data" / "4-tulip" / f"{index}.png")
+    (tmp_path / "labels.txt").write_text("\n".join(LABELS))
+    return {"data": tmp_path / "data", "labels": tmp_path / "labels.txt"}
+
+
+def _max_drop_args(tulips: dict[str, Path], bound: str, out: Path) -> list[str]:
+    return ["optimize", NEAR_TIE, "--recipe", "int8", "--input-size", "32", "--data", str(tulips["data"]),
+            "--labels", str(tulips["labels"]), "--max-drop", bound, "--out", str(out)]  # fmt: skip
+
+
+def test_max_drop_out_of_reach_exits_1_keeps_the_best_artifact_and_prints_every_drop(
+    tulips: dict[str, Path], tmp_path: Path
+) -> None:
+    # near_tie5's float margin (0.001) is below one int8 step at every rung, and more layers follow the tie
+    # than --max-drop may keep float: no step reaches 1 pt (a run of a few seconds on a 2-core host).
+    out = tmp_path / "out"
+    result = runner.invoke(app, _max_drop_args(tulips, "1", out))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    artifact = out / manifest["artifact"]["file"]
+    assert artifact.is_file()  # the best artifact found is written
+    assert sorted(p.name for p in out.iterdir()) == sorted(["manifest.json", artifact.name])
+    guard = manifest["lineage"][-1]["guard"]
+    measured = [a for a in guard["attempts"] if a["drop_pct"] is not None]
+    assert [a["step"] for a in measured] == ["initial", "calibrator", "first_last_float",
+                                             *[f"sensitive_float[{i}]" for i in range(1, 9)]]  # fmt: skip
+    best = min(a["drop_pct"] for a in measured)
+    kept = next(a for a in measured if a["drop_pct"] == best)
+    assert best > 1.0  # every rung ties most logits: fp32 gets all 12 images right, int8 at most one or two
+    assert guard["kept_step"] == kept["step"]
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        f"error: near_tie5 int8: no int8 step kept the top-1 drop within 1 pt (best {best:.2f} pt, kept at "
+        f"{artifact}); see {out / 'manifest.json'}"
+    ]
+    rungs = [line.split("·", 1)[1].split() for line in result.stdout.splitlines() if "· " in line]
+    printed = [words for words in rungs if words[1:2] == ["top-1"] and words[4:5] == ["drop"]]  # one line per rung
+    assert [(words[0], float(words[5])) for words in printed] == [
+        (a["step"], pytest.approx(a["drop_pct"], abs=0.005)) for a in measured
+    ]
+    assert f"int8 accuracy control (max drop 1 pt): FAILED, best drop {best:.2f} pt at step '{kept['step']}'" in (
+        result.stdout
+    )
+    assert f"verdict   FAILED by the accuracy bound: measured top-1 drop {best:.2f} pt > --max-drop 1 pt" in (
+        result.stdout
+    )
+
+
+def test_with_max_drop_the_accuracy_bound_decides_and_the_fidelity_is_only_reported(
+    tulips: dict[str, Path], tmp_path: Path
+) -> None:
+    bounded = json.loads(_ok([*_max_drop_args(tulips, "100", tmp_path / "bounded"), "--json"]))
+    assert bounded["decided_by"] == "accuracy"
+    step = bounded["manifest"]["lineage"][-1]["verification"]
+    assert step["status"] == "reported"  # shown, not gated: its agreement with fp32 is 1 image in 16
+    assert step["fidelity"]["top1_agreement"] < 0.1
+    assert step["detail"].endswith("; fidelity reported, not gated: --max-drop decides by measured top-1 on --data")
+    drop = bounded["accuracy"]["reference"]["top1"] * 100 - bounded["accuracy"]["variant"]["top1"] * 100
+    assert drop > 50.0  # far above what the fidelity gate would pass, yet within the user's bound
+    assert bounded["report"][-1].startswith(
+        f"verdict   PASSED by the accuracy bound: measured top-1 drop {drop:.2f} pt <= --max-drop 100 pt "
+        "(int8 fidelity reported, not gated)"
+    )
+    plain = json.loads(_ok(["optimize", NEAR_TIE, "--recipe", "int8", "--input-size", "32", "--labels",
+                            str(tulips["labels"]), "--out", str(tmp_path / "plain"), "--json"]))  # fmt: skip
+    assert plain["decided_by"] == "fidelity"
+    assert plain["manifest"]["lineage"][-1]["verification"]["status"] in ("passed", "failed")
+    assert plain["report"][-1].startswith(("verdict   PASSED   manifest", "verdict   FAILED   manifest"))
