@@ -13,7 +13,7 @@ from pathlib import Path
 from edgekit.bench.host import fingerprint, tool_versions
 from edgekit.chain import Chain, Overrides, SourceModel, run_chain
 from edgekit.errors import BadInputError, StoreError
-from edgekit.evaluate import Accuracy, AccuracyDrop, LabelledData, artifact_predictor
+from edgekit.evaluate import NOT_MEANINGFUL, Accuracy, AccuracyDrop, LabelledData, artifact_predictor
 from edgekit.logits import ONNX_RUNTIME, predict_all
 from edgekit.manifest import LineageEntry
 from edgekit.metrics import Metric, Provenance
@@ -91,7 +91,7 @@ def accuracy_metrics(drop: AccuracyDrop) -> list[Metric]:
     """The variant's measured top-1/top-5, the parent's top-1 and the drop, as manifest metrics."""
     host, versions = fingerprint().id, tool_versions(("edgekit", "onnxruntime"))
     figures = drop.variant.metrics(host, versions)
-    note = f"on {drop.reference.data}" + ("" if drop.reference.meaningful else "; random-init weights: NOT meaningful")
+    note = f"on {drop.reference.data}" + ("" if drop.reference.meaningful else f"; {NOT_MEANINGFUL}")
     prov = Provenance(kind="measured", host=host, runtime=ONNX_RUNTIME, tool_versions=versions,
                       n_samples=drop.reference.n_samples, note=note)  # fmt: skip
     return [*figures, Metric(name="fp32_top1_pct", value=drop.reference.top1 * _PCT, unit="%", provenance=prov),

@@ -31,6 +31,7 @@ from edgekit.passes import Artifact
 from edgekit.verify.checks import outputs_of
 
 _TOP5 = 5
+NOT_MEANINGFUL = "random-init weights: NOT meaningful"  # in the note of a top-1 measured on random-init weights
 _PCT = 100.0
 # A folder with more images than this is sampled per class (50,000 ImageNet-val images are 30 GB as float32).
 MAX_EVAL_IMAGES = 2000
@@ -54,7 +55,7 @@ class Accuracy(BaseModel):
 
     def metrics(self, host: str, tool_versions: dict[str, str], runtime: str = ONNX_RUNTIME) -> list[Metric]:
         """``top1_pct`` / ``top5_pct`` as *measured* metrics (subset size in n_samples)."""
-        note = f"on {self.data}" + ("" if self.meaningful else "; random-init weights: NOT meaningful")
+        note = f"on {self.data}" + ("" if self.meaningful else f"; {NOT_MEANINGFUL}")
         prov = Provenance(kind="measured", host=host, runtime=runtime, tool_versions=tool_versions,
                           n_samples=self.n_samples, note=note)  # fmt: skip
         values = [("top1_pct", self.top1)] + ([("top5_pct", self.top5)] if self.top5 is not None else [])

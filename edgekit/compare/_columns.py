@@ -155,6 +155,12 @@ def store_accuracy(models: dict[str, CompareModel], cells: dict[tuple[str, str],
     return None
 
 
+def kept_note(models: dict[str, CompareModel], data: dict[str, tuple[ImageBatch, str]]) -> list[str]:
+    """Where the measured top-1 went: the results store, under each model's record name (recommend's key)."""
+    names = [models[text].source.record_name() for text in data]
+    return [f"measured top-1 kept in the results store for recommend (as {', '.join(names)})"] if names else []
+
+
 def notes(config: CompareConfig, models: dict[str, CompareModel], data: dict[str, tuple[ImageBatch, str]]) -> list[str]:
     """Footnotes that say where the accuracy and latency figures come from."""
     weights = sorted({"the ONNX file's own" if m.source.kind == "onnx" else m.weights for m in models.values()})

@@ -138,7 +138,7 @@ def compare(
         cells = _latency_cells(small, large, config.large_batch) | static[model, variant]
         table.append(CompareRow(model=model, variant=variant, runtime=runtime, cells=cells, cached=small_cached))
     notes = _columns.notes(config, models, data) + _contention_note([r for r, _ in measured])
-    notes += [unstored] if unstored else []
+    notes += [unstored] if unstored else _columns.kept_note(models, data)
     return Comparison(config=config, rows=table, fingerprint=fingerprint(), skipped=skipped, notes=notes,
                       created_at=datetime.now(timezone.utc))  # fmt: skip
 
