@@ -195,6 +195,70 @@ def _tour(work: Path, env: dict[str, str], steps: list[Step]) -> None:
         _recommend(run, source[0])
 
 
+HOSTILE_COMMANDS = {
+    "optimize": ["optimize", "{m}", "--recipe", "int8", "--out", "out/h-{c}-optimize"],
+    "export": ["export", "{m}", "--target", "openvino-cpu", "--recipe", "int8", "--out", "out/h-{c}-export"],
+    "compare": ["compare", "{m}", "--variant", "fp32,int8", "-r", "onnxruntime", "--out", "out/h-{c}-compare"],
+    "bench": ["bench", "{m}", "-r", "onnxruntime", *QUICK],
+    "predict": ["predict", "{m}", "--profile", "raspberry-pi-4"],
+}
+
+
+def _hostile_files(work: Path) -> dict[str, str]:
+    """The hostile model files of issue 13, as the model argument each command gets."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from tests.hostile import _odd_models as odd
+
+    folder = work / "hostile"
+    folder.mkdir()
+    cases = {"external-parent": odd.pointing_at(folder / "parent", "../weights.bin"),
+             "external-absolute": odd.pointing_at(folder / "absolute", str(folder / "elsewhere" / "w.bin")),
+             "external-symlink": odd.symlinked_data(folder / "symlink")}  # fmt: skip
+    for name, model in (("absurd-dims", odd.with_input_shape(1, 3, 10**9, 10**9)),
+                        ("short-initializer", odd.short_initializer())):  # fmt: skip
+        (folder / name).mkdir()
+        cases[name] = folder / name / "model.onnx"
+        cases[name].write_bytes(model.SerializeToString())
+    torch.save({"state_dict": {}, "note": Path("/etc/passwd")}, folder / "evil.pth")  # unpickling builds a Path
+    return {
+        **{k: str(v.relative_to(work)) for k, v in cases.items()},
+        "unpickling-checkpoint": "mobilenet_v2@hostile/evil.pth",
+    }
+
+
+def _files(work: Path) -> set[str]:
+    return {str(p.relative_to(work)) for p in work.rglob("*") if p.relative_to(work).parts[0] != "home"}
+
+
+def _hostile(work: Path, env: dict[str, str]) -> list[tuple[str, str, int, list[str], list[str]]]:
+    """(case, command, exit code, stderr lines, paths the run left in the scratch folder) per hostile run."""
+    rows = []
+    for case, model in _hostile_files(work).items():
+        for name, template in HOSTILE_COMMANDS.items():
+            args = [a.format(m=model, c=case) for a in template]
+            before = _files(work)
+            proc = _cli(work, env, args)
+            lines = [line for line in proc.stderr.splitlines() if line.strip()]
+            rows.append((case, name, proc.returncode, lines, sorted(_files(work) - before)))
+    return rows
+
+
+def _hostile_markdown(rows: list[tuple[str, str, int, list[str], list[str]]]) -> list[str]:
+    lines = ["## Hostile model files", "",
+             "Each file through five commands; expected: exit 2, one `error:` line, nothing new on disk outside "
+             "EDGEKIT_HOME.", "", "| case | command | exit | stderr lines | left on disk | the line |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for case, command, code, err, left in rows:
+        shown = err[0] if err else ""
+        lines.append(f"| {case} | {command} | {code} | {len(err)} | {', '.join(left) or 'nothing'} | `{shown}` |")
+    ok = all(code == 2 and len(err) == 1 and not left for _, _, code, err, left in rows)
+    lines += ["", f"Hostile files: {'every run exited 2 with one line and wrote nothing' if ok else 'NOT ALL CLEAN'}.",
+              ""]  # fmt: skip
+    return lines
+
+
 def _host() -> str:
     from edgekit.bench import fingerprint
 
@@ -237,11 +301,13 @@ def main() -> int:
         _tour(work, env, steps)
     except RuntimeError as exc:
         failure = str(exc)
-    text = _markdown(steps, host, failure)
+    hostile = _hostile(work, env)
+    text = _markdown(steps, host, failure) + "\n" + "\n".join(_hostile_markdown(hostile))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "own_model_tour.md").write_text(text)
     print(text)
-    return 0 if failure is None and all(ok for s in steps for ok in s.checks.values()) else 1
+    clean = all(code == 2 and len(err) == 1 and not left for _, _, code, err, left in hostile)
+    return 0 if failure is None and clean and all(ok for s in steps for ok in s.checks.values()) else 1
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ LABELS_METADATA_KEY = "edgekit.labels"  # edgekit.manifest.LABELS_KEY (manifest 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_INPUT_PX = 224
+MAX_INPUT_PX = 4096  # the largest input side edgekit takes (from --input-size or an ONNX file's fixed shape)
 IMAGENET_RESIZE_RATIO = 256 / 224
 _DIGEST_CHARS = 12
 FACTORY_WEIGHTS = "as the factory returns them"

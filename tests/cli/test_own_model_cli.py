@@ -352,3 +352,29 @@ def test_with_max_drop_the_accuracy_bound_decides_and_the_fidelity_is_only_repor
     assert plain["decided_by"] == "fidelity"
     assert plain["manifest"]["lineage"][-1]["verification"]["status"] in ("passed", "failed")
     assert plain["report"][-1].startswith(("verdict   PASSED   manifest", "verdict   FAILED   manifest"))
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("absurd-dims", "model.onnx cannot be an image classifier: input 'input' [1, 3, 1000000000, 1000000000] is "
+                        "1000000000 px a side; edgekit takes inputs up to 4096 px"),
+        ("short-initializer", "model.onnx is not a valid ONNX model: TensorProto (tensor name: conv_w) raw_data size "
+                              "(10 bytes) is too small for the declared shape and type (864 bytes required)."),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["optimize", "compare", "predict"])
+def test_hostile_onnx_sources_exit_2_with_one_line_and_write_nothing(case: str, message: str, command: str,
+                                                                     tmp_path: Path) -> None:  # fmt: skip
+    from tests.hostile import _odd_models as odd
+
+    model = odd.with_input_shape(1, 3, 10**9, 10**9) if case == "absurd-dims" else odd.short_initializer()
+    (tmp_path / "model").mkdir()
+    path = tmp_path / "model" / "model.onnx"
+    path.write_bytes(model.SerializeToString())
+    out = tmp_path / "out"
+    args = {"optimize": ["optimize", str(path), "--recipe", "int8", "--out", str(out)],
+            "compare": ["compare", str(path), "--variant", "fp32,int8", "--out", str(out)],
+            "predict": ["predict", str(path), "--profile", "raspberry-pi-4"]}[command]  # fmt: skip
+    assert _one_error_line(args) == f"error: {message}"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["model", "model.onnx"]
