@@ -124,8 +124,9 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> 
                   f"{len(result.feasible)} fit (hard limits use the pessimistic end of each interval)")  # fmt: skip
     if result.fits:
         console.print(_table("best per device", result.best_per_device))
-        console.print(_table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by "
-                             "top-1 (measured, else published) then worst-case FPS", result.feasible[:limit]))  # fmt: skip
+        title = (f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by top-1 (measured, "
+                 "else published) then worst-case FPS")  # fmt: skip
+        console.print(_table(title, result.feasible[:limit]))
     else:
         console.print(_table("nothing fits — closest misses", result.closest_misses, show_reasons=True))
     if show_rejected and result.fits and result.rejected:  # when nothing fits, the misses are already shown
