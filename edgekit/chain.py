@@ -59,6 +59,7 @@ class SourceModel:
     labels: LabelsRecord | None = None
     kind: ArtifactKind = "torch"
     notes: tuple[str, ...] = ()
+    record_name: str | None = None  # the results-store name (ModelSource.record_name); None: ``name``
 
     @classmethod
     def from_source(cls, source: ModelSource) -> SourceModel:
@@ -67,7 +68,7 @@ class SourceModel:
         labels = labels_record(loaded.labels, loaded.num_classes, loaded.labels_source)
         return cls(name=loaded.name, module=loaded.model, preprocessing=loaded.preprocessing, weights=loaded.weights,
                    accuracy_meaningful=loaded.accuracy_meaningful, labels=labels, kind=loaded.kind,
-                   notes=loaded.notes)  # fmt: skip
+                   notes=loaded.notes, record_name=source.record_name())  # fmt: skip
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -86,15 +87,22 @@ class SourceModel:
         Raises:
             BadInputError: the recipe needs the torch module (pruning, torch baselines) and the source is ONNX.
         """
-        if self.kind == "torch":
-            return plan
-        steps = tuple(s for s in plan.steps if s.pass_name != ExportOnnx.name)
-        torch_only = [s.pass_name for s in steps if get_pass(s.pass_name).capabilities.input_kind != "onnx"]
-        if torch_only or not steps:
-            needs = ", ".join(torch_only or plan.pass_names)
-            raise BadInputError(f"recipe {plan.name} needs the torch module ({needs}); {self.name} is an ONNX file: "
-                                "use fp32, fp16 or int8")  # fmt: skip
-        return plan.model_copy(update={"steps": steps})
+        return plan if self.kind == "torch" else onnx_applicable(plan, self.name)
+
+
+def onnx_applicable(plan: Recipe, model: str) -> Recipe:
+    """``plan`` as it runs on an ONNX source ``model``: without its export step.
+
+    Raises:
+        BadInputError: the recipe needs the torch module (pruning, torch baselines).
+    """
+    steps = tuple(s for s in plan.steps if s.pass_name != ExportOnnx.name)
+    torch_only = [s.pass_name for s in steps if get_pass(s.pass_name).capabilities.input_kind != "onnx"]
+    if torch_only or not steps:
+        needs = ", ".join(torch_only or plan.pass_names)
+        raise BadInputError(f"recipe {plan.name} needs the torch module ({needs}); {model} is an ONNX file: "
+                            "use fp32, fp16 or int8")  # fmt: skip
+    return plan.model_copy(update={"steps": steps})
 
 
 @dataclass(frozen=True)

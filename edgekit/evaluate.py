@@ -25,11 +25,13 @@ from edgekit.images import IMAGE_SUFFIXES, ImageBatch, load_labeled_images
 from edgekit.logits import ONNX_RUNTIME, Predictor, onnx_predictor, predict_all
 from edgekit.metrics import Metric, Provenance
 from edgekit.models import Preprocessing
+from edgekit.models._source import ModelSource
 from edgekit.ort import make_session, run_batches
 from edgekit.passes import Artifact
 from edgekit.verify.checks import outputs_of
 
 _TOP5 = 5
+NOT_MEANINGFUL = "random-init weights: NOT meaningful"  # in the note of a top-1 measured on random-init weights
 _PCT = 100.0
 # A folder with more images than this is sampled per class (50,000 ImageNet-val images are 30 GB as float32).
 MAX_EVAL_IMAGES = 2000
@@ -53,7 +55,7 @@ class Accuracy(BaseModel):
 
     def metrics(self, host: str, tool_versions: dict[str, str], runtime: str = ONNX_RUNTIME) -> list[Metric]:
         """``top1_pct`` / ``top5_pct`` as *measured* metrics (subset size in n_samples)."""
-        note = f"on {self.data}" + ("" if self.meaningful else "; random-init weights: NOT meaningful")
+        note = f"on {self.data}" + ("" if self.meaningful else f"; {NOT_MEANINGFUL}")
         prov = Provenance(kind="measured", host=host, runtime=runtime, tool_versions=tool_versions,
                           n_samples=self.n_samples, note=note)  # fmt: skip
         values = [("top1_pct", self.top1)] + ([("top5_pct", self.top5)] if self.top5 is not None else [])
@@ -252,6 +254,24 @@ def evaluate_model(name: str, data: Path, weights: str = "none", limit: int | No
     label = selection_label(Path(data), limit, per_class, len(images))
     meaningful = parse_weights(weights).accuracy_meaningful
     return accuracy(onnx_predictor(fp32_onnx(name, weights), threads), images, info.num_classes, label, meaningful)
+
+
+def evaluate_source(source: ModelSource, data: Path, limit: int | None = None, per_class: int | None = None,
+                    threads: int | None = None) -> Accuracy:  # fmt: skip
+    """Top-1 / top-5 of any model source's fp32 ONNX (an own model: its own input, classes and labels).
+
+    Raises:
+        BadInputError: the class folders do not map to the outputs, empty or undecodable folder, bad limits.
+        WeightsUnavailableError, MissingDependencyError: from loading the source.
+    """
+    from edgekit.bench._export import source_fp32_onnx
+
+    loaded = source.load()
+    images = load_eval_images(Path(data), loaded.preprocessing, loaded.num_classes, source.text, limit, per_class,
+                              loaded.labels)  # fmt: skip
+    label = selection_label(Path(data), limit, per_class, len(images))
+    predictor = onnx_predictor(source_fp32_onnx(source), threads)
+    return accuracy(predictor, images, loaded.num_classes, label, loaded.accuracy_meaningful)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ class OptimizeResult(BaseModel):
     manifest: Manifest
     report: list[str] = Field(description="the one-screen report, line by line")
     accuracy: AccuracyDrop | None = Field(None, description="measured on --data: the fp32 parent and the variant")
+    decided_by: Literal["fidelity", "accuracy", "none"] = Field(
+        "fidelity", description="the gate: fidelity vs the parent; accuracy = --max-drop on measured top-1; none = "
+        "--no-verify"
+    )  # fmt: skip
 
     def require_passed(self) -> None:
         """Raise unless the variant passed (or was explicitly left unverified) and met ``--max-drop``.
@@ -202,7 +206,7 @@ def _optimize(source: SourceModel, plan: Recipe, target: Path, overrides: Overri
                             max_drop_pct=max_drop)  # fmt: skip
     result = write_variant(source, plan, chain, target, inputs, created_at=datetime.now(timezone.utc), accuracy=drop)
     if drop is not None and result.artifact_path is not None:
-        stored = store_accuracy(source.name, plan.name, source.weights, drop)
+        stored = store_accuracy(source.record_name or source.name, plan.name, source.weights, drop)
         result.report[-1:-1] = [stored] if stored else []
     return result
 
@@ -267,8 +271,15 @@ def write_variant(source: SourceModel, plan: Recipe, chain: Chain, target: Path,
     return OptimizeResult(
         out_dir=target, artifact_path=target / name if record else None, manifest_path=target / MANIFEST_NAME,
         verdict=manifest.verdict, manifest=manifest, report=render_report(manifest, target, accuracy),
-        accuracy=accuracy,
+        accuracy=accuracy, decided_by=_gate(manifest, accuracy),
     )  # fmt: skip
+
+
+def _gate(manifest: Manifest, accuracy: AccuracyDrop | None) -> Literal["fidelity", "accuracy", "none"]:
+    if manifest.verdict == "unverified":
+        return "none"
+    by_accuracy = accuracy is not None and accuracy.max_drop_pct is not None and manifest.verdict != "failed"
+    return "accuracy" if by_accuracy else "fidelity"
 
 
 def _write_artifact(artifact: Artifact, path: Path, metadata: dict[str, str]) -> None:
@@ -352,8 +363,18 @@ def render_report(manifest: Manifest, out_dir: Path, accuracy: AccuracyDrop | No
                      f"(images above; fidelity, not accuracy)")  # fmt: skip
     lines += accuracy.lines(manifest.recipe) if accuracy else []
     lines.append(f"deployed  {manifest.final_check.status}: {manifest.final_check.detail}")
-    lines.append(f"verdict   {manifest.verdict.upper()}   manifest {out_dir / MANIFEST_NAME}")
+    lines.append(f"verdict   {_verdict(manifest, accuracy)}   manifest {out_dir / MANIFEST_NAME}")
     return lines
+
+
+def _verdict(manifest: Manifest, accuracy: AccuracyDrop | None) -> str:
+    """The verdict and, with --max-drop, that the accuracy bound decided it (the fidelity only reported)."""
+    if accuracy is None or _gate(manifest, accuracy) != "accuracy":
+        return manifest.verdict.upper()
+    met = "PASSED" if accuracy.met else "FAILED"
+    sign = "<=" if accuracy.met else ">"
+    return (f"{met} by the accuracy bound: measured top-1 drop {accuracy.drop_pct:.2f} pt {sign} --max-drop "
+            f"{accuracy.max_drop_pct:g} pt (int8 fidelity reported, not gated)")  # fmt: skip
 
 
 def _accuracy_walk(guard: GuardOutcome) -> list[str]:

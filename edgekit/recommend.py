@@ -5,7 +5,8 @@ Each is predicted (:mod:`edgekit.predict`) and checked against the constraints w
 *pessimistic* end of every interval (P6: a hard constraint never rests on a central estimate):
 RAM (the budget, and the device's usable RAM), FPS, power (the fastest power mode within the
 budget) and top-1: measured on a labelled folder when the results store holds a figure for that model and
-recipe (``optimize --data``/``compare --data``, with the data's digest and image count), published
+recipe (``optimize``/``compare``/``bench`` with ``--data``, with the data's digest and image count; an own
+model's under its :meth:`~edgekit.models._source.ModelSource.record_name`), published
 otherwise, none for an own model without a measurement. On the ``host`` profile a measurement already in the
 results store (``edgekit bench``/``compare``) replaces the predicted latency and is labelled *measured*.
 Feasible candidates are ranked by that top-1, then by their
@@ -28,7 +29,7 @@ from edgekit.errors import BadInputError
 from edgekit.host_measured import HOST_PROFILE, HostMeasurements
 from edgekit.metrics import Metric, Provenance
 from edgekit.models import get_model_info
-from edgekit.models._source import is_registry_name
+from edgekit.models._source import is_registry_name, parse_source
 from edgekit.predict import Coordinates, Prediction, load_params, model_features, predictor_id
 from edgekit.predict._predict import predict_resolved
 from edgekit.profiles import DeviceProfile, PowerMode, get_profile, load_profiles
@@ -234,6 +235,11 @@ def measured_top1(record: AccuracyRecord) -> Metric:
     return Metric(name="top1_pct", value=record.top1_pct, unit="%", provenance=prov)
 
 
+def record_name(model: str) -> str:
+    """The results-store name of a ``--models`` entry: a registry name as it is, an own model by its files."""
+    return model if is_registry_name(model) else parse_source(model).record_name()
+
+
 class Top1Figures:
     """The top-1 shown for (model, recipe): the newest meaningful measurement in the store, else the published one."""
 
@@ -245,7 +251,7 @@ class Top1Figures:
         """Measured (random-init measurements are never used), else published, else None."""
         key = (model, recipe, precision)
         if key not in self._seen:
-            record = self._store.latest_accuracy(model, recipe)
+            record = self._store.latest_accuracy(record_name(model), recipe)
             usable = record is not None and record.meaningful
             self._seen[key] = measured_top1(record) if usable else published_top1(model, precision)
         return self._seen[key]

@@ -118,6 +118,12 @@ def _protocol(comparison: Comparison) -> str:
             f"{comparison.config.threads} threads; {isolation}; seeded N(0,1) inputs")  # fmt: skip
 
 
+def _weights(comparison: Comparison) -> str:
+    """The weights line of the notes (each model's own: a checkpoint, an ONNX file's), else the config's."""
+    stated = next((n for n in comparison.notes if n.startswith("weights: ")), None)
+    return stated.replace("weights: ", "weights ", 1) if stated else f"weights {comparison.config.weights}"
+
+
 def _header_lines(comparison: Comparison) -> list[str]:
     """Date, edgekit version, host fingerprint, tool versions: the context of every figure."""
     fp = comparison.fingerprint
@@ -125,7 +131,7 @@ def _header_lines(comparison: Comparison) -> list[str]:
     edgekit = package_versions(["edgekit"])["edgekit"] or "from source"
     return [
         f"Generated {comparison.created_at:%Y-%m-%d %H:%M} UTC by edgekit {edgekit}; "
-        f"weights {comparison.config.weights}; threads {comparison.config.threads}.",
+        f"{_weights(comparison)}; threads {comparison.config.threads}.",
         f"Host `{fp.id}`: {fp.cpu_model}, {fp.usable_cores} usable cores ({fp.logical_cores} logical), "
         f"{fp.memory_total_mb:,.0f} MB RAM, {fp.os} {fp.machine}, GPU: {fp.gpu_name or 'none'}, Python {fp.python}.",
         f"Versions: {versions or 'none recorded'}.",

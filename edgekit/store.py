@@ -36,7 +36,7 @@ BUSY_TIMEOUT_MS = 60_000
 # Below this much free space an SQLite I/O error is reported as a full disk.
 _FULL_DISK_BYTES = 1 << 20
 KEY_COLUMNS = ("model", "variant", "runtime", "batch", "threads", "fingerprint", "config_hash")
-ACCURACY_KIND = "accuracy"  # records of measured top-1/top-5 (optimize/compare --data)
+ACCURACY_KIND = "accuracy"  # records of measured top-1/top-5 (optimize/compare/bench --data)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS measurements (

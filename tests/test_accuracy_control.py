@@ -14,6 +14,7 @@ import pytest
 from edgekit.errors import BadInputError
 from edgekit.evaluate import artifact_predictor, data_digest, load_eval_images
 from edgekit.logits import Predictor, onnx_predictor, predict_all
+from edgekit.models._source import parse_source
 from edgekit.optimize import Overrides, SourceModel, optimize_module
 from edgekit.passes import Artifact, StaticInt8
 from edgekit.paths import HOME_ENV
@@ -178,4 +179,18 @@ def test_recommend_prefers_a_stored_measured_top1_and_min_top1_applies_to_it(hom
                        models=["mobilenet_v2"], targets=["ncnn"])  # fmt: skip
     rejected = next(c for c in strict.rejected if c.recipe == "int8")
     assert "top-1: 61.2% < 65%" in rejected.reasons
-    assert Top1Figures().get("my_model.onnx", "int8", "int8") is None  # an own model, never measured: "—"
+
+
+def test_an_own_models_top1_is_found_by_its_files_not_its_path(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fp32 = optimize_module(_source(), "fp32", tmp_path / "fp32").artifact_path
+    assert Top1Figures().get(str(fp32), "int8", "int8") is None  # an own model, never measured: "—"
+    name = parse_source(str(fp32)).record_name()
+    assert name.startswith("tiny-fp32#")
+    ResultsStore().put_accuracy(_record(55.0).model_copy(update={"model": name}))
+    monkeypatch.chdir(fp32.parent)
+    found = Top1Figures().get(f"./{fp32.name}", "int8", "int8")  # another path to the same file
+    assert (found.value, found.provenance.kind) == (55.0, "measured")
+    fp32.write_bytes(fp32.read_bytes() + b"\x00")  # other contents: another model, its records are not these
+    assert Top1Figures().get(fp32.name, "int8", "int8") is None

@@ -8,18 +8,15 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from edgekit.bench import BenchConfig, BenchResult, fingerprint
+from edgekit.bench import BenchConfig, BenchResult
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS
-from edgekit.bench.host import tool_versions
+from edgekit.bench.accuracy import bench_accuracy
 from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, print_fitted
 from edgekit.compare.cached import bench_cached
-from edgekit.compare.plan import BenchPlan, parse_batches, plan, resolve_runtimes
+from edgekit.compare.plan import parse_batches, plan, resolve_runtimes
 from edgekit.errors import BadInputError
-from edgekit.evaluate import evaluate_model
-from edgekit.metrics import Metric
-from edgekit.models import get_model_info, parse_weights
 from edgekit.vocab import bad_input
 
 DEVICES = ("cpu", "cuda")
@@ -95,7 +92,7 @@ def bench(
     data: Annotated[
         Path | None,
         typer.Option(
-            help="labelled image folder for top-1/top-5 of registry models (sorted class folders = output indices)"
+            help="labelled image folder: top-1/top-5 of each model, kept for recommend (sorted class folders = outputs)"
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
@@ -126,13 +123,14 @@ def bench(
         progress.advance(len(done), len(the_plan.specs), _label(result))
 
     with progress:
-        accuracy = top1_figures(the_plan, data, weights, limit, per_class, threads)  # bad data fails before timing
+        accuracy = bench_accuracy(targets, data, weights, limit, per_class, threads, input_size)  # fails before timing
         results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
     if as_json:
-        print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy})
+        print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy.figures,
+                    "accuracy_notes": accuracy.notes})  # fmt: skip
         return
     _print_table(results, the_plan.skipped, config, wide)
-    for model, metrics in accuracy.items():
+    for model, metrics in accuracy.figures.items():
         console.print(
             Text(
                 f"{model}: "
@@ -140,18 +138,8 @@ def bench(
                 + (f" — {metrics[0].provenance.note}" if metrics[0].provenance.note else "")
             )
         )
-
-
-def top1_figures(the_plan: BenchPlan, data: Path | None, weights: str, limit: int | None,
-                 per_class: int | None, threads: int | None) -> dict[str, list[Metric]]:  # fmt: skip
-    """Top-1 per registry model: measured over ``data`` when given, else the published figure."""
-    models = sorted({s.model for s in the_plan.specs if s.variant == "fp32"})
-    if data is None:  # published figures describe torchvision's weights, not an own checkpoint
-        published = parse_weights(weights).kind != "checkpoint"
-        return {m: [get_model_info(m).top1] for m in models if published}
-    versions = tool_versions(("edgekit", "onnxruntime"))
-    return {m: evaluate_model(m, data, weights, limit, per_class, threads).metrics(fingerprint().id, versions)
-            for m in models}  # fmt: skip
+    for note in accuracy.notes:
+        console.print(Text(note))
 
 
 def bench_config(warmup: int, min_iters: int, min_seconds: float) -> BenchConfig:

@@ -12,13 +12,13 @@ from edgekit.bench import BenchConfig
 from edgekit.bench.host import usable_cores
 from edgekit.cli._common import Wide, age, console, guarded, print_json, protocol, split_csv
 from edgekit.cli._progress import Quiet, Verbose
+from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, triple
 from edgekit.cli._table import Col, print_fitted
 from edgekit.cli.bench import LazyProgress, bench_config, check_device
 from edgekit.compare import CompareConfig, CompareRow, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
 from edgekit.errors import BadInputError
-from edgekit.models._source import is_registry_name, parse_source
 from edgekit.report import cell_text, used_columns, write_report
 from edgekit.vocab import bad_input
 
@@ -28,7 +28,7 @@ DEFAULT_OUT = Path("edgekit-report")
 @guarded
 def compare(
     models: Annotated[
-        list[str], typer.Argument(metavar="MODEL...", help="registry model names, e.g. resnet18 mobilenet_v2")
+        list[str], typer.Argument(metavar="MODEL...", help=f"models: {MODEL_HELP}; e.g. resnet18 mobilenet_v2")
     ],
     variant: Annotated[
         list[str] | None,
@@ -60,6 +60,11 @@ def compare(
     min_iters: Annotated[int, typer.Option(help="timed iterations per cell, at least")] = 10,
     min_seconds: Annotated[float, typer.Option(help="timed seconds per cell, at least")] = 1.0,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has these results")] = False,
+    input_size: InputSize = None,
+    mean: Mean = None,
+    std: Std = None,
+    layout: Layout = None,
+    labels: Labels = None,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -75,6 +80,9 @@ def compare(
     """
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
                              bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
+    source = {"input_size": input_size, "mean": triple(mean, "mean"), "std": triple(std, "std"), "layout": layout,
+              "labels": labels}  # fmt: skip
+    config = config.model_copy(update=source)
     with LazyProgress("compare", quiet, verbose) as progress:
         result = run_compare(config, on_progress=progress.advance)
     files = write_report(result, out)
@@ -91,10 +99,6 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
                     targets: list[str]) -> CompareConfig:  # fmt: skip
     from pydantic import ValidationError
 
-    for model in models:
-        if not is_registry_name(model) and parse_source(model).kind != "torchvision":
-            raise BadInputError(f"compare takes registry models; {model} is an own model: measure it with "
-                                f"`edgekit bench {model}`, build variants with `edgekit optimize {model}`")  # fmt: skip
     larger = [b for b in parse_batches(batch) if b != 1]
     if len(larger) != 1:
         raise BadInputError(f"--batch names the table's one larger batch (batch 1 is always measured), e.g. 8 or 1,8; "

@@ -175,8 +175,8 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False, wid
                   f"{len(result.feasible)} fit (hard limits use the pessimistic end of each interval)")  # fmt: skip
     if result.fits:
         _table("best per device", result.best_per_device, False, wide, shown)
-        _table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by published top-1 then "
-               "worst-case FPS", result.feasible[:limit], False, wide, shown)  # fmt: skip
+        _table(f"top {min(limit, len(result.feasible))} of {len(result.feasible)} feasible, by top-1 (measured, else "
+               "published) then worst-case FPS", result.feasible[:limit], False, wide, shown)  # fmt: skip
     else:
         _table("nothing fits — closest misses", result.closest_misses, True, wide, shown)
     if show_rejected and result.fits and result.rejected:  # when nothing fits, the misses are already shown
@@ -188,8 +188,8 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False, wid
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(
         f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on this "
-        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: (m) measured by `optimize --data`/"
-        "`compare --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
+        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: (m) measured by `optimize`/`compare`/"
+        "`bench --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
         "quantized weights, not edgekit's PTQ)",
         markup=False,
     )

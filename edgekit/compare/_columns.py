@@ -5,16 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgekit.analysis import analyze_model, analyze_onnx
-from edgekit.bench._export import fp32_onnx
 from edgekit.bench.host import fingerprint, tool_versions
 from edgekit.compare._config import CompareConfig
+from edgekit.compare._sources import CompareModel
 from edgekit.errors import StoreError
-from edgekit.evaluate import accuracy, check_class_count, data_digest, load_eval_images, selection_label
+from edgekit.evaluate import (
+    accuracy,
+    check_class_count,
+    class_folders,
+    data_digest,
+    load_eval_images,
+    selection_label,
+)
 from edgekit.fidelity import onnx_fidelity
 from edgekit.images import IMAGE_SUFFIXES, ImageBatch, generated_images
 from edgekit.logits import onnx_predictor
 from edgekit.metrics import Metric, Provenance, computed
-from edgekit.models import get_model_info, parse_weights
 from edgekit.store import AccuracyRecord, ResultsStore
 
 # Without --limit/--per-class, a folder larger than this is sampled per class (all of it would
@@ -29,7 +35,7 @@ def _count_images(folder: Path) -> int:
     return sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def load_data(config: CompareConfig) -> dict[str, tuple[ImageBatch, str]]:
+def load_data(config: CompareConfig, models: dict[str, CompareModel]) -> dict[str, tuple[ImageBatch, str]]:
     """Load the labelled images once per model (its own preprocessing), checking class counts first.
 
     Returns ``{model: (images, selection label)}``; empty without ``config.data``.
@@ -39,16 +45,16 @@ def load_data(config: CompareConfig) -> dict[str, tuple[ImageBatch, str]]:
     """
     if config.data is None:
         return {}
-    for model in config.models:
-        check_class_count(config.data, get_model_info(model).num_classes, model)
+    for text, model in models.items():
+        check_class_count(config.data, model.num_classes, text, model.labels)
     limit, per_class = config.limit, config.per_class
     if limit is None and per_class is None and _count_images(config.data) > DEFAULT_MAX_EVAL_IMAGES:
-        per_class = max(1, DEFAULT_MAX_EVAL_IMAGES // get_model_info(config.models[0]).num_classes)
+        per_class = max(1, DEFAULT_MAX_EVAL_IMAGES // len(class_folders(config.data)))
     loaded = {}
-    for model in config.models:
-        info = get_model_info(model)
-        images = load_eval_images(config.data, info.preprocessing, info.num_classes, model, limit, per_class)
-        loaded[model] = (images, selection_label(config.data, limit, per_class, len(images)))
+    for text, model in models.items():
+        images = load_eval_images(config.data, model.preprocessing, model.num_classes, text, limit, per_class,
+                                  model.labels)  # fmt: skip
+        loaded[text] = (images, selection_label(config.data, limit, per_class, len(images)))
     return loaded
 
 
@@ -58,9 +64,9 @@ def _measured(name: str, value: float, unit: str, n_samples: int, note: str) -> 
     return Metric(name=name, value=value, unit=unit, provenance=prov)
 
 
-def _graph_cells(model: str, variant: str, path: Path) -> dict[str, Metric]:
-    # fp32: the registry analysis (BN unfolded, so params equal the PyTorch module's count).
-    analysis = analyze_model(model) if variant == "fp32" else analyze_onnx(path)
+def _graph_cells(model: CompareModel, variant: str, path: Path) -> dict[str, Metric]:
+    # fp32 of a registry model: the registry analysis (BN unfolded, so params equal the PyTorch module's count).
+    analysis = analyze_model(model.source.name) if variant == "fp32" and model.registry else analyze_onnx(path)
     by_name = {m.name: m for m in analysis.metrics()}
     params = by_name["params"]
     return {
@@ -70,23 +76,22 @@ def _graph_cells(model: str, variant: str, path: Path) -> dict[str, Metric]:
     }
 
 
-def _accuracy_cells(model: str, variant: str, path: Path, config: CompareConfig,
+def _accuracy_cells(model: CompareModel, variant: str, path: Path, config: CompareConfig,
                     data: dict[str, tuple[ImageBatch, str]]) -> dict[str, Metric]:  # fmt: skip
-    info = get_model_info(model)
-    if model not in data:
-        return {"top1_pct": info.top1} if variant == "fp32" else {}
-    images, label = data[model]
-    meaningful = parse_weights(config.weights).accuracy_meaningful
-    result = accuracy(onnx_predictor(path, config.threads), images, info.num_classes, label, meaningful)
+    if model.text not in data:
+        published = model.published_top1 if model.registry and variant == "fp32" else None
+        return {"top1_pct": published} if published else {}
+    images, label = data[model.text]
+    result = accuracy(onnx_predictor(path, config.threads), images, model.num_classes, label, model.meaningful)
     return {m.name: m for m in result.metrics(fingerprint().id, tool_versions(("edgekit", "onnxruntime")))}
 
 
-def _fidelity_cells(model: str, path: Path, reference: Path, config: CompareConfig,
+def _fidelity_cells(model: CompareModel, path: Path, reference: Path, config: CompareConfig,
                     data: dict[str, tuple[ImageBatch, str]]) -> dict[str, Metric]:  # fmt: skip
-    if model in data:
-        images, label = data[model]
+    if model.text in data:
+        images, label = data[model.text]
     else:
-        images = generated_images(FIDELITY_IMAGES, get_model_info(model).preprocessing)
+        images = generated_images(FIDELITY_IMAGES, model.preprocessing)
         label = f"{len(images)} generated images"
     fid = onnx_fidelity(reference, path, images, config.threads)
     note = f"vs fp32 on {label}"
@@ -96,16 +101,17 @@ def _fidelity_cells(model: str, path: Path, reference: Path, config: CompareConf
     }
 
 
-def static_cells(config: CompareConfig, artifacts: dict[tuple[str, str], Path],
+def static_cells(config: CompareConfig, models: dict[str, CompareModel], artifacts: dict[tuple[str, str], Path],
                  data: dict[str, tuple[ImageBatch, str]]) -> dict[tuple[str, str], dict[str, Metric]]:  # fmt: skip
     """Per (model, variant): computed graph/file facts, top-1, and fidelity for non-fp32 variants."""
     cells = {}
-    for (model, variant), path in artifacts.items():
+    for (text, variant), path in artifacts.items():
+        model = models[text]
         row = _graph_cells(model, variant, path) | _accuracy_cells(model, variant, path, config, data)
         if variant != "fp32":
-            reference = artifacts.get((model, "fp32")) or _fp32_reference(model, config)
+            reference = artifacts.get((text, "fp32")) or model.variant_onnx("fp32")
             row |= _fidelity_cells(model, path, reference, config, data)
-        cells[model, variant] = row
+        cells[text, variant] = row
     _drop_cells(cells, data)
     return cells
 
@@ -121,25 +127,27 @@ def _drop_cells(cells: dict[tuple[str, str], dict[str, Metric]], data: dict[str,
                                          f"fp32 top-1 minus {variant} top-1 on {data[model][1]}")  # fmt: skip
 
 
-def store_accuracy(config: CompareConfig, cells: dict[tuple[str, str], dict[str, Metric]],
+def store_accuracy(models: dict[str, CompareModel], cells: dict[tuple[str, str], dict[str, Metric]],
                    data: dict[str, tuple[ImageBatch, str]],
                    store: ResultsStore | None = None) -> str | None:  # fmt: skip
-    """Keep every measured top-1 in the results store (``recommend`` reads it); returns why not, or None."""
-    meaningful = parse_weights(config.weights).accuracy_meaningful
+    """Keep every measured top-1 in the results store (``recommend`` reads it); returns why not, or None.
+
+    An own model's records go under its :meth:`~edgekit.models._source.ModelSource.record_name`.
+    """
     try:
         target = store or ResultsStore()
-        for (model, variant), row in cells.items():
-            if model not in data or "top1_pct" not in row:
+        for (text, variant), row in cells.items():
+            if text not in data or "top1_pct" not in row:
                 continue
-            images, label = data[model]
-            parent = cells.get((model, "fp32"), {}).get("top1_pct")
+            model, (images, label) = models[text], data[text]
+            parent = cells.get((text, "fp32"), {}).get("top1_pct")
             top1, prov = row["top1_pct"].value, row["top1_pct"].provenance
             target.put_accuracy(AccuracyRecord(
-                model=model, recipe=variant, weights=config.weights, top1_pct=top1,
+                model=model.source.record_name(), recipe=variant, weights=model.weights, top1_pct=top1,
                 top5_pct=row["top5_pct"].value if "top5_pct" in row else None,
                 reference_top1_pct=parent.value if parent else None,
                 drop_pct=parent.value - top1 if parent else None, n_images=len(images), data=label,
-                data_sha256=data_digest(images), meaningful=meaningful, host=prov.host or fingerprint().id,
+                data_sha256=data_digest(images), meaningful=model.meaningful, host=prov.host or fingerprint().id,
                 runtime=_EVAL_RUNTIME, tool_versions=prov.tool_versions or {},
             ))  # fmt: skip
     except StoreError as exc:
@@ -147,20 +155,29 @@ def store_accuracy(config: CompareConfig, cells: dict[tuple[str, str], dict[str,
     return None
 
 
-def _fp32_reference(model: str, config: CompareConfig) -> Path:
-    return fp32_onnx(model, config.weights)
+def kept_note(models: dict[str, CompareModel], data: dict[str, tuple[ImageBatch, str]]) -> list[str]:
+    """Where the measured top-1 went: the results store, under each model's record name (recommend's key)."""
+    names = [models[text].source.record_name() for text in data]
+    return [f"measured top-1 kept in the results store for recommend (as {', '.join(names)})"] if names else []
 
 
-def notes(config: CompareConfig, data: dict[str, tuple[ImageBatch, str]]) -> list[str]:
+def notes(config: CompareConfig, models: dict[str, CompareModel], data: dict[str, tuple[ImageBatch, str]]) -> list[str]:
     """Footnotes that say where the accuracy and latency figures come from."""
-    lines = [f"weights: {config.weights}" + (" (random init)" if config.weights == "none" else "")]
+    weights = sorted({"the ONNX file's own" if m.source.kind == "onnx" else m.weights for m in models.values()})
+    lines = [f"weights: {', '.join(weights)}" + (" (random init)" if weights == ["none"] else "")]
+    own = [t for t, m in models.items() if not m.registry]
     if not data:
-        lines.append("top-1: published ImageNet-1K figures of torchvision's weights (not measured here)")
+        if len(own) < len(models):
+            lines.append("top-1: published ImageNet-1K figures of torchvision's weights (not measured here)")
+        if own:
+            lines.append(f"top-1 of own models ({', '.join(own)}): none published; measure it with --data DIR")
     else:
         label = next(iter(data.values()))[1]
-        lines.append(f"top-1/top-5: measured with {_EVAL_RUNTIME} on {label}")
-        if not parse_weights(config.weights).accuracy_meaningful:
+        lines.append(f"top-1/top-5: measured with {_EVAL_RUNTIME} on {label}; drop = fp32 top-1 minus the variant's")
+        if not all(m.meaningful for m in models.values()):
             lines.append("measured accuracy is NOT meaningful: the weights are random init")
+    labelled = [f"{t}: {', '.join(m.labels)}" for t, m in models.items() if m.labels and not m.registry]
+    lines += [f"classes of {line}" for line in labelled]
     lines.append("latency: p50 per image; torch rows time the PyTorch module, other rows the variant's ONNX file")
     if config.variants != ["fp32"]:
         lines.append(

@@ -37,6 +37,12 @@ class CompareConfig(BaseModel):
     per_class: int | None = Field(None, ge=1, description="or N images of every class")
     bench: BenchConfig = COMPARE_BENCH
     fresh: bool = False
+    # How an own model's input looks and its class names (see edgekit.models._source.parse_source); None: its own.
+    input_size: int | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    layout: str | None = None
+    labels: Path | None = None
 
     @field_validator("variants")
     @classmethod

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from edgekit._versions import package_versions
 from edgekit.bench._export import weights_tag
+from edgekit.compare._sources import CompareModel
 from edgekit.errors import BadInputError
+from edgekit.models._source import ModelSource
+from edgekit.models._source_spec import slug
 from edgekit.paths import cache_dir
 from edgekit.runtimes import runtime_packages, target_timing
 from edgekit.targets import get_target
@@ -43,7 +46,8 @@ def _tools_tag() -> str:
     return "-".join(f"{tool}{v}" for tool, v in package_versions(runtime_packages()).items() if v is not None)
 
 
-def target_artifact(model: str, variant: str, target: str, weights: str) -> tuple[Path | None, str | None]:
+def target_artifact(model: str | ModelSource, variant: str, target: str,
+                    weights: str = "none") -> tuple[Path | None, str | None]:  # fmt: skip
     """The converted, verified artifact ``target`` runs for (model, variant), cached on disk.
 
     The export goes through :func:`edgekit.targets.export_for_target` (pre-flight, conversion,
@@ -54,7 +58,8 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
         variant (e.g. ncnn int8 is quantized by the user's own ncnn tools from calibration
         files, so timing the fp32 conversion under the int8 name would mislead).
     """
-    folder = cache_dir("target-exports") / f"{model}-{weights_tag(weights)}-{variant}-{target}-{_tools_tag()}"
+    key = f"{model}-{weights_tag(weights)}" if isinstance(model, str) else f"{slug(model.name)}-{model.digest()}"
+    folder = cache_dir("target-exports") / f"{key}-{variant}-{target}-{_tools_tag()}"
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         export_for_target(model, target, variant, folder, weights=weights)
@@ -69,15 +74,18 @@ def target_artifact(model: str, variant: str, target: str, weights: str) -> tupl
     return folder / loaded, None
 
 
-def resolve_target_rows(rows: list[tuple[str, str, str]], targets: list[str],
-                        weights: str) -> tuple[dict[tuple[str, str, str], Path], list[str]]:  # fmt: skip
+def resolve_target_rows(
+    rows: list[tuple[str, str, str]], targets: list[str], models: dict[str, CompareModel]
+) -> tuple[dict[tuple[str, str, str], Path], list[str]]:
     """Export every target row's artifact; returns {row: file} and the rows that cannot be timed, with why."""
     labels = {row_label(t): t for t in targets}
     files, skipped = {}, []
     for model, variant, runtime in rows:
         if runtime not in labels:
             continue
-        path, reason = target_artifact(model, variant, labels[runtime], weights)
+        chosen = models[model]
+        exported = chosen.source.name if chosen.registry else chosen.source
+        path, reason = target_artifact(exported, variant, labels[runtime], chosen.weights)
         if path is None:
             skipped.append(f"{model}/{variant}/{runtime}: {reason}")
         else:

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgekit.compare._config import CompareRow, Comparison
+from edgekit.evaluate import NOT_MEANINGFUL
 from edgekit.metrics import ProvenanceKind
 from edgekit.models import parse_weights
+from edgekit.models._source import is_registry_name
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -115,7 +117,9 @@ def _omission(row: CompareRow, meaningful: bool) -> str | None:
             return "no top-1 figure"
         return (f"no top-1: published figures are of torchvision's fp32 weights, not of edgekit's {row.variant} "
                 "variant; measure it with --data DIR (its fidelity vs fp32 is in the table)")  # fmt: skip
-    if top1.provenance.kind == "measured" and not meaningful:
+    # A registry row follows --weights; an own model's row (its own checkpoint or file) says so in its note.
+    noise = NOT_MEANINGFUL in (top1.provenance.note or "") or (is_registry_name(row.model) and not meaningful)
+    if top1.provenance.kind == "measured" and noise:
         return "its measured top-1 is noise: the weights are random init (use --weights imagenet or a checkpoint)"
     if top1.provenance.kind not in _TAGS:
         return f"its top-1 is {top1.provenance.kind}, not measured or published"

@@ -18,6 +18,7 @@ from edgekit.bench.run import BenchResult, BenchSpec
 from edgekit.bench.runners import ArtifactSource, ModelSource, available_runners, get_runner
 from edgekit.compare import _columns, _targets
 from edgekit.compare._config import COMPARE_BENCH, LARGE_BATCH, CompareConfig, CompareRow, Comparison
+from edgekit.compare._sources import CompareModel, resolve_models
 from edgekit.compare._variants import VariantBuilder, list_variants, register_variant, variant_builder
 from edgekit.compare.cached import bench_cached
 from edgekit.errors import BadInputError
@@ -36,7 +37,9 @@ def _loads_models_or_onnx(runtime: str) -> bool:
     return runner.builds_models or ".onnx" in runner.artifact_suffixes
 
 
-def _rows_to_run(config: CompareConfig) -> tuple[list[tuple[str, str, str]], list[str]]:
+def _rows_to_run(
+    config: CompareConfig, models: dict[str, CompareModel]
+) -> tuple[list[tuple[str, str, str]], list[str]]:
     # By default every available runner that can load a registry model or its ONNX export.
     runtimes = config.runtimes or [r for r in available_runners(config.device) if _loads_models_or_onnx(r)]
     rows, skipped = [], []
@@ -45,6 +48,9 @@ def _rows_to_run(config: CompareConfig) -> tuple[list[tuple[str, str, str]], lis
             for runtime in runtimes:
                 if get_runner(runtime).builds_models and variant != "fp32":
                     skipped.append(f"{model}/{variant}/{runtime}: torch eager runs the fp32 registry model only")
+                elif get_runner(runtime).builds_models and models[model].torch_source() is None:
+                    skipped.append(f"{model}/{variant}/{runtime}: torch eager builds registry architectures only; "
+                                   "the ONNX runtimes time its export")  # fmt: skip
                 elif not _loads_models_or_onnx(runtime):
                     skipped.append(f"{model}/{variant}/{runtime}: {runtime} does not load ONNX files")
                 else:
@@ -54,23 +60,25 @@ def _rows_to_run(config: CompareConfig) -> tuple[list[tuple[str, str, str]], lis
 
 
 def _timed_source(row: tuple[str, str, str], artifacts: dict[tuple[str, str], Path],
-                  target_files: dict[tuple[str, str, str], Path],
-                  config: CompareConfig) -> tuple[str, ModelSource | ArtifactSource]:  # fmt: skip
+                  target_files: dict[tuple[str, str, str], Path], config: CompareConfig,
+                  models: dict[str, CompareModel]) -> tuple[str, ModelSource | ArtifactSource]:  # fmt: skip
     """The runner and what it loads for one row: a registry model, a variant ONNX, or a target's files."""
     model, variant, runtime = row
     for target in config.targets:
         if runtime == _targets.row_label(target):
             return _targets.runner_for(target), ArtifactSource(path=target_files[row])
-    if get_runner(runtime).builds_models:
-        return runtime, ModelSource(name=model, weights=config.weights)
+    built = models[model].torch_source()
+    if get_runner(runtime).builds_models and built is not None:
+        return runtime, built
     return runtime, ArtifactSource(path=artifacts[model, variant])
 
 
 def _specs(rows: list[tuple[str, str, str]], artifacts: dict[tuple[str, str], Path],
-           target_files: dict[tuple[str, str, str], Path], config: CompareConfig) -> list[BenchSpec]:  # fmt: skip
+           target_files: dict[tuple[str, str, str], Path], config: CompareConfig,
+           models: dict[str, CompareModel]) -> list[BenchSpec]:  # fmt: skip
     specs = []
     for row in rows:
-        runner, source = _timed_source(row, artifacts, target_files, config)
+        runner, source = _timed_source(row, artifacts, target_files, config, models)
         for batch in (1, config.large_batch):
             specs.append(BenchSpec(source=source, runtime=runner, batch=batch, threads=config.threads,
                                    model=row[0], variant=row[1]))  # fmt: skip
@@ -104,15 +112,16 @@ def compare(
     """
     _check_runtimes(config)
     _targets.check_targets(config.targets)
-    rows, skipped = _rows_to_run(config)
+    models = resolve_models(config)  # every source parsed once; variants that cannot apply are refused here
+    rows, skipped = _rows_to_run(config, models)
     if not rows:
         raise BadInputError("nothing to compare: " + "; ".join(skipped))
-    data = _columns.load_data(config)  # before measuring: bad data fails fast
-    artifacts = {(m, v): variant_builder(v)(m, config.weights) for m, v, _ in rows}
-    target_files, untimeable = _targets.resolve_target_rows(rows, config.targets, config.weights)
+    data = _columns.load_data(config, models)  # before measuring: bad data fails fast
+    artifacts = {(m, v): models[m].variant_onnx(v) for m, v, _ in rows}
+    target_files, untimeable = _targets.resolve_target_rows(rows, config.targets, models)
     skipped += untimeable
     rows = [r for r in rows if r in target_files or r[2] not in {_targets.row_label(t) for t in config.targets}]
-    specs = _specs(rows, artifacts, target_files, config)
+    specs = _specs(rows, artifacts, target_files, config, models)
     done = [0]
 
     def _tick(result: BenchResult, cached: bool) -> None:
@@ -121,14 +130,15 @@ def compare(
             on_progress(done[0], len(specs), f"{result.spec.model} {result.spec.runtime} b{result.spec.batch}")
 
     measured = bench_cached(specs, config.bench, store, config.fresh, on_done=_tick)
-    static = _columns.static_cells(config, artifacts, data)
-    unstored = _columns.store_accuracy(config, static, data, store)
+    static = _columns.static_cells(config, models, artifacts, data)
+    unstored = _columns.store_accuracy(models, static, data, store)
     table = []
     for index, (model, variant, runtime) in enumerate(rows):
         (small, small_cached), (large, _) = measured[2 * index], measured[2 * index + 1]
         cells = _latency_cells(small, large, config.large_batch) | static[model, variant]
         table.append(CompareRow(model=model, variant=variant, runtime=runtime, cells=cells, cached=small_cached))
-    notes = _columns.notes(config, data) + _contention_note([r for r, _ in measured]) + ([unstored] if unstored else [])
+    notes = _columns.notes(config, models, data) + _contention_note([r for r, _ in measured])
+    notes += [unstored] if unstored else _columns.kept_note(models, data)
     return Comparison(config=config, rows=table, fingerprint=fingerprint(), skipped=skipped, notes=notes,
                       created_at=datetime.now(timezone.utc))  # fmt: skip
 

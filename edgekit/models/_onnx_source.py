@@ -6,8 +6,8 @@ import onnx
 
 from edgekit.analysis import check_stated_fits, stated_preprocessing
 from edgekit.errors import BadInputError
-from edgekit.models._source_spec import Layout, LoadedModel, SourceSpec, flag_preprocessing, slug
-from edgekit.onnx_io import load_onnx
+from edgekit.models._source_spec import MAX_INPUT_PX, Layout, LoadedModel, SourceSpec, flag_preprocessing, slug
+from edgekit.onnx_io import check_structure, load_onnx
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int | str]:
@@ -37,6 +37,7 @@ def load_onnx_source(source: SourceSpec) -> LoadedModel:
     if len(outputs) != 1 or len(out_dims) != 2:
         found = ", ".join(f"{o.name} {_dims(o)}" for o in outputs)
         raise BadInputError(f"{where}: it must give one [batch, classes] output; found {found or 'none'}")
+    check_structure(proto, source.path)  # a short initializer, a cycle: refused before any tool reads the graph
     stated = stated_preprocessing(proto)
     layout = source.layout or (stated.layout if stated else None) or _guess_layout(dims)
     channels, height, width = (dims[1], dims[2], dims[3]) if layout == "NCHW" else (dims[3], dims[1], dims[2])
@@ -73,6 +74,9 @@ def _side(height: int | str, width: int | str, source: SourceSpec, where: str, n
     if isinstance(height, int) and isinstance(width, int):
         if height != width:
             raise BadInputError(f"{where}: input {name!r} {dims} is {height}x{width}; edgekit takes square inputs")
+        if not 0 < height <= MAX_INPUT_PX:
+            raise BadInputError(f"{where}: input {name!r} {dims} is {height} px a side; edgekit takes inputs up to "
+                                f"{MAX_INPUT_PX} px")  # fmt: skip
         if source.input_size not in (None, height):
             raise BadInputError(f"--input-size {source.input_size}: the file's input {name!r} is fixed at {dims}")
         return height

@@ -27,12 +27,11 @@ from edgekit.errors import BadInputError
 from edgekit.models._labels import resolve_labels
 from edgekit.models._onnx_source import load_onnx_source
 from edgekit.models._registry import _all_names, get_model_info
-from edgekit.models._source_spec import Layout, LoadedModel, SourceKind, SourceSpec
+from edgekit.models._source_spec import MAX_INPUT_PX, Layout, LoadedModel, SourceKind, SourceSpec
 from edgekit.models._torch_sources import load_factory, load_registry, load_timm
 from edgekit.models._weights import parse_weights
 
 TIMM_PREFIX = "timm:"
-MAX_INPUT_PX = 4096
 _CHECKPOINT_SEPARATOR = "@"
 _CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".tar")
 _FACTORY = re.compile(r"^(?P<module>[A-Za-z_][\w.]*|.+\.py):(?P<function>[A-Za-z_]\w*)$")

@@ -22,6 +22,7 @@ LABELS_METADATA_KEY = "edgekit.labels"  # edgekit.manifest.LABELS_KEY (manifest 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_INPUT_PX = 224
+MAX_INPUT_PX = 4096  # the largest input side edgekit takes (from --input-size or an ONNX file's fixed shape)
 IMAGENET_RESIZE_RATIO = 256 / 224
 _DIGEST_CHARS = 12
 FACTORY_WEIGHTS = "as the factory returns them"
@@ -64,6 +65,25 @@ class SourceSpec(BaseModel):
         for path in (self.path, self.weights_path):
             parts.append(sha256_file(path) if path is not None and path.is_file() else "")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:_DIGEST_CHARS]
+
+    def record_name(self) -> str:
+        """The name results of this model are kept under in the results store (``recommend`` looks it up).
+
+        A torchvision model is its registry name. Any other source is its name plus a digest of what defines
+        the network — file contents, architecture or factory, weights, input flags — but not the path typed:
+        ``./my.onnx`` and ``/abs/my.onnx`` find the same records, a retrained checkpoint never finds stale
+        ones, and ``mobilenet_v2@ck.pth`` never passes for torchvision's ``mobilenet_v2``.
+        """
+        if self.kind == "torchvision":
+            return self.name
+        # onnx: the file is the network; a factory module: its dotted path (a factory .py file: its contents).
+        defining = {"onnx": "", "factory": self.text if self.path is None else self.name}.get(self.kind, self.name)
+        parts = [self.kind, defining, "" if self.weights_path else self.weights, str(self.input_size),
+                 str(self.mean), str(self.std), str(self.layout)]  # fmt: skip
+        for path in (self.path, self.weights_path):
+            parts.append(sha256_file(path) if path is not None and path.is_file() else "")
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:_DIGEST_CHARS]
+        return f"{self.name}#{digest}"
 
     @property
     def weights_path(self) -> Path | None:
