@@ -33,6 +33,10 @@ class VerificationError(EdgekitError):
     exit_code = 1
 
 
+class CalibrationError(EdgekitError):
+    """A calibrator cannot summarise the activations it saw (e.g. a histogram of a near-constant tensor)."""
+
+
 class StoreError(EdgekitError):
     """The results store cannot be used: corrupt, foreign, written by a newer edgekit, or not writable."""
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import onnx
 from pydantic import Field, model_validator
 
-from edgekit.errors import BadInputError
+from edgekit.errors import BadInputError, CalibrationError, summarize_exception
 from edgekit.passes._base import Artifact, Capabilities, Pass, PassConfig, PassReport, PassResult, method_of
 from edgekit.passes._calibration import CALIBRATION_SEED, calibration_set, data_reader
 from edgekit.passes._quiet import quiet
@@ -151,14 +151,22 @@ def _quantize(source: Path, target: Path, pixels: Any, input_name: str,
     extra = {"ActivationSymmetric": config.activation_symmetric, "WeightSymmetric": config.weight_symmetric}
     if config.calibration_method == "percentile":
         extra["CalibPercentile"] = config.percentile
-    quantize_static(
-        source, target, data_reader(pixels, input_name),
-        quant_format=QuantFormat.QDQ if config.quant_format == "qdq" else QuantFormat.QOperator,
-        per_channel=config.per_channel, reduce_range=config.reduce_range,
-        activation_type=types[config.activation_type], weight_type=types[config.weight_type],
-        nodes_to_exclude=excluded or None, calibrate_method=methods[config.calibration_method],
-        extra_options=extra,
-    )  # fmt: skip
+    try:
+        quantize_static(
+            source, target, data_reader(pixels, input_name),
+            quant_format=QuantFormat.QDQ if config.quant_format == "qdq" else QuantFormat.QOperator,
+            per_channel=config.per_channel, reduce_range=config.reduce_range,
+            activation_type=types[config.activation_type], weight_type=types[config.weight_type],
+            nodes_to_exclude=excluded or None, calibrate_method=methods[config.calibration_method],
+            extra_options=extra,
+        )  # fmt: skip
+    except ValueError as exc:
+        if "bins" not in str(exc):  # numpy's histogram of a tensor whose range is too small for its bins
+            raise
+        raise CalibrationError(
+            f"the {config.calibration_method} calibrator cannot histogram the activations "
+            f"(a near-constant tensor): {summarize_exception(exc)}"
+        ) from exc
 
 
 def _fill_report(report: PassReport, source: onnx.ModelProto, quantized: onnx.ModelProto,

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from edgekit.errors import CalibrationError
 from edgekit.passes import StaticInt8Config
 from edgekit.targets._build import Built
 from edgekit.targets._parity import ParityVerdict
@@ -71,11 +72,18 @@ def guard_on_target(
         return built, verification, None
     first = StaticInt8Config.model_validate(built.quant_config)
     attempts = [TargetGuardAttempt(step="initial", changes={}, status="failed", detail=_detail(verification))]
-    for step, changes, current in ladder_steps(first):
+    unusable: set[str] = set()
+    for step, changes, current in ladder_steps(first, unusable):
         if not changes:
             attempts.append(TargetGuardAttempt(step=step, changes={}, status="skipped", detail="already in effect"))
             continue
-        built = built.requantize(current.model_dump(mode="json"))
+        try:
+            rebuilt = built.requantize(current.model_dump(mode="json"))
+        except CalibrationError as exc:  # this rung cannot be built; later rungs leave its change out
+            attempts.append(TargetGuardAttempt(step=step, changes=changes, status="failed", detail=f"not built: {exc}"))
+            unusable.add(step)
+            continue
+        built = rebuilt
         verification = attempt(built)
         status = "failed" if verification.status == "failed" else "passed"
         attempts.append(TargetGuardAttempt(step=step, changes=changes, status=status, detail=_detail(verification)))

@@ -30,6 +30,7 @@ import numpy as np
 import onnx
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgekit.errors import CalibrationError
 from edgekit.fidelity import Fidelity
 from edgekit.passes import PassResult, StaticInt8, StaticInt8Config
 from edgekit.verify.checks import Evaluated, StepVerdict, verify_step
@@ -45,18 +46,29 @@ LADDER: tuple[tuple[str, str, Callable[[StaticInt8Config], dict[str, Any]]], ...
 )
 
 
-def ladder_steps(config: StaticInt8Config) -> Iterator[tuple[str, dict[str, Any], StaticInt8Config]]:
+def ladder_steps(
+    config: StaticInt8Config, unusable: set[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any], StaticInt8Config]]:
     """Walk the fallback ladder from ``config``, each rung adding to the ones before it.
 
     Yields ``(step, changes, config with every rung so far)``; empty ``changes`` means the rung was
-    already in effect (a caller records it as skipped). The judge of each rung is the caller's.
+    already in effect (a caller records it as skipped). The judge of each rung is the caller's; a step the
+    caller adds to ``unusable`` before asking for the next (its build raised :class:`CalibrationError`) is not
+    carried into later rungs.
     """
+    unusable = set() if unusable is None else unusable
     current = config
     for step, _description, update in LADDER:
         changes = {k: v for k, v in update(current).items() if getattr(current, k) != v}
-        if changes:
-            current = current.model_copy(update=changes)
-        yield step, changes, current
+        candidate = current.model_copy(update=changes) if changes else current
+        yield step, changes, candidate
+        if step not in unusable:
+            current = candidate
+
+
+def unusable_attempt(step: str, changes: dict[str, Any], exc: CalibrationError) -> GuardAttempt:
+    """The record of a rung whose int8 build could not run (its change is then left out of later rungs)."""
+    return GuardAttempt(step=step, changes=changes, status="failed", detail=f"not built: {exc}")
 
 
 class GuardAttempt(BaseModel):
@@ -117,18 +129,25 @@ def guarded_int8(
     tolerance = tolerance or tolerance_for("int8")
     quantizer = StaticInt8()
     attempts: list[GuardAttempt] = []
-    current = config
-    result, verdict = _attempt(quantizer, parent, current, tolerance, "initial", {}, attempts)
+    built = config  # the configuration of the kept ``result``
+    result, verdict = _attempt(quantizer, parent, built, tolerance, "initial", {}, attempts)
     if verdict.status == "passed":
-        return result, verdict, _outcome("passed", None, tolerance, attempts, current)
-    for step, changes, current in ladder_steps(config):
+        return result, verdict, _outcome("passed", None, tolerance, attempts, built)
+    unusable: set[str] = set()
+    for step, changes, candidate in ladder_steps(config, unusable):
         if not changes:
             attempts.append(GuardAttempt(step=step, changes={}, status="skipped", detail="already in effect"))
             continue
-        result, verdict = _attempt(quantizer, parent, current, tolerance, step, changes, attempts)
+        try:
+            result, verdict = _attempt(quantizer, parent, candidate, tolerance, step, changes, attempts)
+        except CalibrationError as exc:
+            attempts.append(unusable_attempt(step, changes, exc))
+            unusable.add(step)
+            continue
+        built = candidate
         if verdict.status == "passed":
-            return result, verdict, _outcome("recovered", step, tolerance, attempts, current)
-    return result, verdict, _outcome("failed", None, tolerance, attempts, current)
+            return result, verdict, _outcome("recovered", step, tolerance, attempts, built)
+    return result, verdict, _outcome("failed", None, tolerance, attempts, built)
 
 
 def _attempt(
@@ -219,7 +238,11 @@ def accuracy_controlled_int8(
         if not changes:
             attempts.append(GuardAttempt(step=step, changes={}, status="skipped", detail="already in effect"))
             continue
-        tried = attempt(step, changes, best.config.model_copy(update=changes))
+        try:
+            tried = attempt(step, changes, best.config.model_copy(update=changes))
+        except CalibrationError as exc:
+            attempts.append(unusable_attempt(step, changes, exc))
+            continue
         best = tried if tried.drop < best.drop else best  # a rung that does not lower the drop is undone
     met = best.drop <= target.max_drop_pct
     status: Literal["passed", "recovered", "failed"] = (

@@ -7,8 +7,9 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
+from edgekit.errors import CalibrationError
 from edgekit.images import generated_images
-from edgekit.passes import PassReport, PassResult, StaticInt8, StaticInt8Config
+from edgekit.passes import Artifact, PassReport, PassResult, StaticInt8, StaticInt8Config
 from edgekit.verify import Evaluated, ProbeInputs, Tolerance, guarded_int8, random_inputs
 from tests.passes.tiny import TINY_PREP, TINY_SHAPE, DeadChannelNet, onnx_artifact
 
@@ -114,3 +115,53 @@ def test_when_no_step_recovers_the_variant_is_marked_failed() -> None:
     assert all(a.status == "failed" for a in outcome.attempts)
     assert verdict.status == "failed"
     assert outcome.summary().startswith("int8 guard: FAILED, no fallback within tolerance (tried initial, per_channel")
+
+
+def test_a_rung_that_cannot_be_built_is_recorded_and_left_out_of_later_rungs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # setup: the percentile calibrator cannot run on this graph; the rest collapses unless first/last stay float
+    seen: list[StaticInt8Config] = []
+
+    def fake_apply(self: StaticInt8, artifact, config: StaticInt8Config) -> PassResult:  # noqa: ANN001
+        seen.append(config)
+        if config.calibration_method == "percentile":
+            raise CalibrationError("the percentile calibrator cannot histogram the activations (test)")
+        model = artifact.model if config.exclude_first_last else _zero_output(artifact.model)
+        return PassResult(artifact.with_model(model), PassReport(pass_name=self.name))
+
+    monkeypatch.setattr(StaticInt8, "_apply", fake_apply)
+    # execute
+    _, verdict, outcome = guarded_int8(Evaluated(onnx_artifact(), _probe()), StaticInt8Config(per_channel=False))
+    # assert: the calibrator rung failed unbuilt, first_last_float recovered without the percentile change
+    assert [(a.step, a.status) for a in outcome.attempts] == [
+        ("initial", "failed"), ("per_channel", "failed"), ("calibrator", "failed"), ("first_last_float", "passed"),
+    ]  # fmt: skip
+    assert outcome.attempts[2].detail.startswith("not built: the percentile calibrator cannot histogram")
+    assert outcome.attempts[2].fidelity is None
+    assert seen[-1].calibration_method == "minmax"
+    assert (seen[-1].per_channel, seen[-1].exclude_first_last) == (True, True)
+    assert outcome.final_config["calibration_method"] == "minmax"
+    assert verdict.status == "passed"
+
+
+def _near_denormal_net() -> Artifact:
+    """A graph whose first activation peaks near 1e-42: too small a range for 2048 float32 histogram bins."""
+    rng = np.random.default_rng(0)
+    nodes = [
+        helper.make_node("Mul", ["input", "tiny"], ["scaled"]),
+        helper.make_node("Conv", ["scaled", "w"], ["conv"], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["conv"], ["pooled"]),
+        helper.make_node("Flatten", ["pooled"], ["logits"]),
+    ]  # fmt: skip
+    inits = [numpy_helper.from_array(np.array(1e-42, np.float32), "tiny"),
+             numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")]  # fmt: skip
+    graph = helper.make_graph(nodes, "near_denormal", [helper.make_tensor_value_info("input", 1, list(TINY_SHAPE))],
+                              [helper.make_tensor_value_info("logits", 1, [1, 4])], inits)  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return onnx_artifact().with_model(model)
+
+
+def test_the_percentile_calibrator_on_a_near_constant_tensor_raises_one_typed_error() -> None:
+    with pytest.raises(CalibrationError, match="percentile calibrator cannot histogram the activations"):
+        StaticInt8().run(_near_denormal_net(), StaticInt8Config(calibration_method="percentile", calibration_count=4))
+    # the default calibrator quantizes the same graph
+    assert StaticInt8().run(_near_denormal_net(), StaticInt8Config(calibration_count=4)).artifact.model.graph.node
