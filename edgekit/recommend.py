@@ -114,7 +114,8 @@ class Candidate(BaseModel):
             "model": self.model, "recipe": self.recipe, "precision": self.precision, "profile": self.profile,
             "target": self.target, "unit": self.unit, "power_mode": self.power_mode, "tier": self.prediction.tier,
             "latency_ms": figures["latency_ms"], "latency_note": figures["interval_note"], "fps": figures["fps"],
-            "peak_ram_mb": figures["peak_ram_mb"], "flash_mb": figures["flash_mb"], "energy_mj": figures["energy_mj"], "watts": self.watts, "top1_pct": top1,
+            "peak_ram_mb": figures["peak_ram_mb"], "flash_mb": figures["flash_mb"], "energy_mj": figures["energy_mj"],
+            "watts": self.watts, "top1_pct": top1,
             "feasible": self.feasible, "reasons": self.reasons, "margins": self.margins.model_dump(),
         }  # fmt: skip
 

@@ -34,6 +34,7 @@ COMMANDS = {
     "export": ("targets", "export"),
     "profiles": ("profiles", "profiles"),
     "predict": ("predict", "predict"),
+    "calibrate": ("calibrate", "calibrate"),
     "recommend": ("recommend", "recommend"),
 }
 

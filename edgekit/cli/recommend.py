@@ -137,7 +137,8 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> 
     console.print(
         f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on the "
         "candidate's profile (this host by `edgekit bench`/`compare`, a board by `bench --on`; p50, pessimistic end "
-        "p90; where: --json); figures labelled 'calibrated' are predictions corrected by `edgekit calibrate`; top-1: (m) measured by `optimize --data`/"
+        "p90; where: --json); tier board-calibrated: predicted, corrected by `edgekit calibrate`; top-1: (m) "
+        "measured by `optimize --data`/"
         "`compare --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
         "quantized weights, not edgekit's PTQ)",
         markup=False,

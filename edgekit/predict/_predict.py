@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from edgekit._registry import require_known
 from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
 from edgekit.models._source import parse_source
+from edgekit.predict._board_calibration import TIER, BoardCalibration, Correction, current_calibration
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
@@ -29,7 +32,10 @@ class Prediction(BaseModel):
     coordinates: Coordinates
     power_mode: str
     target: str | None = Field(None, description="target whose runtime overhead the RAM figure uses")
-    tier: str = Field(description="calibrated | new-device | new-runtime (see edgekit.predict._latency)")
+    tier: str = Field(
+        description="calibrated | new-device | new-runtime (see edgekit.predict._latency), "
+        "board-calibrated (edgekit calibrate), measured (recommend, from the results store)"
+    )
     latency_ms: Metric
     fps: Metric
     peak_ram_mb: Metric | None = None
@@ -105,6 +111,17 @@ def _latency_metrics(est: LatencyEstimate, predictor: str, inputs: str) -> tuple
     return latency, fps
 
 
+def _calibrated_metrics(est: LatencyEstimate, calibration: BoardCalibration, c: Correction, predictor: str,
+                        inputs: str) -> tuple[Metric, Metric]:  # fmt: skip
+    value = est.value_ms * c.factor
+    low, high = value * math.exp(-c.half_width), value * math.exp(c.half_width)
+    note = calibration.note(c)
+    latency = _predicted("latency_ms", value, low, high, "ms", predictor, inputs, note, calibration.coverage)
+    fps = _predicted("fps", 1000 / value, 1000 / high, 1000 / low, "1/s", predictor, inputs,
+                     f"single stream, batch 1: 1000 / latency; {note}", calibration.coverage)  # fmt: skip
+    return latency, fps
+
+
 def _memory_metrics(mem: MemoryEstimate, predictor: str, inputs: str) -> tuple[Metric, Metric | None]:
     graph = f" + graph {mem.copies.graph_overhead_mb:.2f}" if mem.copies.graph_overhead_mb else ""
     note = (f"weights {mem.weights_in_ram_mb:.2f} (x{mem.copies.value:.2f} copies, {mem.copies.basis}){graph} + "
@@ -165,13 +182,24 @@ def predict(
 
 
 def predict_resolved(
-    coords: Coordinates, profile: DeviceProfile, mode: str, spec: Any, params: LatencyParams, features: ModelFeatures
-) -> Prediction:
-    """Predict with every name already resolved (``spec``: the target whose overhead counts, or None)."""
+    coords: Coordinates, profile: DeviceProfile, mode: str, spec: Any, params: LatencyParams, features: ModelFeatures,
+    *, calibrate: bool = True,
+) -> Prediction:  # fmt: skip
+    """Predict with every name already resolved (``spec``: the target whose overhead counts, or None).
+
+    With ``calibrate`` (the default), a saved board calibration of the profile (``edgekit calibrate``) corrects
+    the latency and states its own interval.
+    """
     predictor = predictor_id(params)
     inputs = f"{coords.label()}, profile {profile.id} ({mode})"
     est = estimate_latency(params, features, profile, coords, profile.power_mode(mode).clock_scale.value)
-    latency, fps = _latency_metrics(est, predictor, inputs)
+    calibration = current_calibration(profile.id, predictor) if calibrate else None
+    correction = calibration.correction_for(coords) if calibration else None
+    if calibration is not None and correction is not None:
+        latency, fps = _calibrated_metrics(est, calibration, correction, predictor, inputs)
+        est = replace(est, tier=TIER)
+    else:
+        latency, fps = _latency_metrics(est, predictor, inputs)
     overhead = overhead_of(spec)
     ram = flash = None
     if overhead is not None:
