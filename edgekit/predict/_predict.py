@@ -15,7 +15,7 @@ from edgekit.metrics import Interval, Metric, Provenance, computed
 from edgekit.models._source import parse_source
 from edgekit.predict._board_calibration import TIER, BoardCalibration, Correction, current_calibration
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
-from edgekit.predict._coords import Coordinates, read_table
+from edgekit.predict._coords import Coordinates, TableRow, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
 from edgekit.predict._latency import LatencyEstimate, estimate_latency
 from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory
@@ -165,9 +165,9 @@ def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfi
 
 def predict(
     coords: Coordinates, power_mode: str | None = None, target: str | None = None,
-    params: LatencyParams | None = None, features: ModelFeatures | None = None,
+    params: LatencyParams | None = None, features: ModelFeatures | None = None, *, calibrate: bool = True,
 ) -> Prediction:  # fmt: skip
-    """Predict one set of coordinates.
+    """Predict one set of coordinates (corrected by the profile's saved board calibration unless ``calibrate`` is off).
 
     Raises:
         UnknownNameError: unknown device, model, runtime, target.
@@ -178,7 +178,8 @@ def predict(
     mode = power_mode or profile.default_power_mode
     require_among(mode, [m.name for m in profile.power_modes], f"power mode of {profile.id}")
     features = features or model_features(coords.model, coords.input_size)
-    return predict_resolved(coords, profile, mode, target_for(coords.runtime, coords.unit, target), params, features)
+    spec = target_for(coords.runtime, coords.unit, target)
+    return predict_resolved(coords, profile, mode, spec, params, features, calibrate=calibrate)
 
 
 def predict_resolved(
@@ -211,27 +212,50 @@ def predict_resolved(
                       energy_mj=_energy(profile, mode, latency, predictor, inputs), detail=detail)  # fmt: skip
 
 
-def predict_table(path: Path, params: LatencyParams | None = None) -> list[Prediction]:
+class RowError(BaseModel):
+    """A table row that could not be placed (unknown device, model or runtime, a unit the device lacks ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line: int
+    coordinates: Coordinates
+    error: str
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON view: the row's line, coordinates and the one-line reason."""
+        return {"line": self.line, "coordinates": self.coordinates.model_dump(mode="json"), "error": self.error}
+
+
+def predict_table(path: Path, params: LatencyParams | None = None) -> list[Prediction | RowError]:
     """Predict every row of a table laid out like ``published-latency.csv``, in order, as the
     calibration compares them: in the power mode the ``board`` column names, if any, and on the
     publisher's own graph when ``model_variant`` states its MACs.
 
+    A row that cannot be placed comes back as a :class:`RowError` in its place; the other rows are
+    still predicted.
+
     Raises:
-        BadInputError: a row cannot be placed; the message names its line and the reason.
+        BadInputError: the file is malformed (missing, no rows, a missing column, a value that is not
+            a coordinate); the message names the line.
     """
     params = params or load_params()
-    out = []
+    out: list[Prediction | RowError] = []
     for line, row in enumerate(read_table(path), start=2):
         try:
-            profile = check_coordinates(row.coords, params)
-            mode = power_mode_named_in(row.board, profile)
-            features = with_published_macs(
-                model_features(row.coords.model, row.coords.input_size), variant_gmacs(row.model_variant)
-            )
-            spec = target_for(row.coords.runtime, row.coords.unit)
-            mode_name = mode.name if mode else profile.default_power_mode
-            prediction = predict_resolved(row.coords, profile, mode_name, spec, params, features)
+            prediction = _predict_row(row, params)
         except BadInputError as exc:
-            raise type(exc)(f"{path.name} line {line}: {exc}") from None
+            out.append(RowError(line=line, coordinates=row.coords, error=f"{path.name} line {line}: {exc}"))
+            continue
         out.append(prediction.model_copy(update={"observed_latency_ms": row.latency_ms}))
     return out
+
+
+def _predict_row(row: TableRow, params: LatencyParams) -> Prediction:
+    profile = check_coordinates(row.coords, params)
+    mode = power_mode_named_in(row.board, profile)
+    features = with_published_macs(
+        model_features(row.coords.model, row.coords.input_size), variant_gmacs(row.model_variant)
+    )
+    spec = target_for(row.coords.runtime, row.coords.unit)
+    mode_name = mode.name if mode else profile.default_power_mode
+    return predict_resolved(row.coords, profile, mode_name, spec, params, features)
