@@ -292,12 +292,14 @@ class ResultsStore:
             raise ValueError(f"unknown filter(s) {sorted(unknown)}; use {', '.join(KEY_COLUMNS)}")
         if self._empty:
             return []
-        where = "(json_extract(payload, '$.board.profile') = ?"
+        # A payload that is not JSON is selected too, so that reading it reports the corrupt row (CASE is lazy:
+        # json_extract never sees it).
+        where = "CASE WHEN json_valid(payload) THEN (json_extract(payload, '$.board.profile') = ?"
         values: list[Any] = [profile]
         if here is not None:
             where += " OR (json_extract(payload, '$.board') IS NULL AND fingerprint = ?)"
             values.append(here)
-        where += ")" + "".join(f" AND {c} = ?" for c in filters)
+        where += ") ELSE 1 END" + "".join(f" AND {c} = ?" for c in filters)
         with self._connect() as db:
             rows = db.execute(f"SELECT id, payload FROM measurements WHERE {where} ORDER BY id",
                               [*values, *filters.values()])  # fmt: skip
