@@ -10,6 +10,7 @@ from rich.table import Table
 
 from edgekit.cli._common import console, fmt_num, guarded, print_json, split_csv
 from edgekit.metrics import Metric
+from edgekit.predict._board_calibration import CALIBRATED_LABEL
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
 from edgekit.recommend import recommend as run
 from edgekit.units import parse_bytes, parse_fps, parse_power
@@ -65,7 +66,10 @@ def recommend(
 
 
 def _measured_tag(metric: Metric) -> str:
-    return " (m)" if metric.provenance.kind == "measured" else ""
+    """(m): measured; (c): predicted and corrected by the profile's board calibration."""
+    if metric.provenance.kind == "measured":
+        return " (m)"
+    return " (c)" if (metric.provenance.note or "").startswith(CALIBRATED_LABEL) else ""
 
 
 def _span(metric: Metric | None) -> str:
@@ -137,7 +141,7 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False) -> 
     console.print(
         f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on the "
         "candidate's profile (this host by `edgekit bench`/`compare`, a board by `bench --on`; p50, pessimistic end "
-        "p90; where: --json); tier board-calibrated: predicted, corrected by `edgekit calibrate`; top-1: (m) "
+        "p90; where: --json); (c): predicted, corrected by `edgekit calibrate` on that profile; top-1: (m) "
         "measured by `optimize --data`/"
         "`compare --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
         "quantized weights, not edgekit's PTQ)",

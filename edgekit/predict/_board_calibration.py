@@ -54,6 +54,7 @@ MIN_OWN_ROWS = 2  # a (runtime, unit, precision) with this many rows gets its ow
 # (edgekit.bench._spec), more with neighbours; the spread no stated interval goes below.
 SIGMA_FLOOR = 0.03
 TIER = "board-calibrated"
+CALIBRATED_LABEL = "predicted, calibrated on"  # how every calibrated figure's note begins
 
 
 class CalibrationRow(StrictModel):
@@ -113,7 +114,7 @@ class BoardCalibration(StrictModel):
     def note(self, c: Correction) -> str:
         """``predicted, calibrated on 3 measurements (profile host): ...`` — the label of a calibrated figure."""
         group = f"{c.runtime} {c.unit} {c.precision}" if c.basis == "own" else "all rows pooled"
-        return (f"predicted, calibrated on {len(self.rows)} measurements (profile {self.profile}): x{c.factor:.3g} "
+        return (f"{CALIBRATED_LABEL} {len(self.rows)} measurements (profile {self.profile}): x{c.factor:.3g} "
                 f"({c.basis}: {group}, {c.n} rows); {self.coverage:.0%} t prediction interval from their log "
                 f"residuals (s={c.sigma:.3f}, {c.dof} dof)")  # fmt: skip
 

@@ -118,7 +118,7 @@ def _calibrated_metrics(est: LatencyEstimate, calibration: BoardCalibration, c: 
     note = calibration.note(c)
     latency = _predicted("latency_ms", value, low, high, "ms", predictor, inputs, note, calibration.coverage)
     fps = _predicted("fps", 1000 / value, 1000 / high, 1000 / low, "1/s", predictor, inputs,
-                     f"single stream, batch 1: 1000 / latency; {note}", calibration.coverage)  # fmt: skip
+                     f"{note}; single stream, batch 1: 1000 / latency", calibration.coverage)  # fmt: skip
     return latency, fps
 
 

@@ -164,3 +164,17 @@ def test_a_calibration_fitted_against_other_parameters_is_ignored_with_a_warning
         stale = predict(PI5_ORT)
     assert stale.tier == "new-device"
     assert stale.latency_ms.value == predict(PI5_ORT, calibrate=False).latency_ms.value
+
+
+def test_recommend_on_a_calibrated_profile_marks_the_corrected_figures(home: Path) -> None:
+    _measure_on_pi5(MEASURED_MS)
+    calibrate("raspberry-pi-5")
+    args = ["recommend", "--ram", "512MB", "--fps", "1", "--profile", "raspberry-pi-5", "--models",
+            "mobilenet_v3_large", "--targets", "onnxruntime-cpu"]  # fmt: skip
+    table = runner.invoke(app, args, env={"COLUMNS": "250"})
+    as_json = runner.invoke(app, [*args, "--json"])
+    assert (table.exit_code, as_json.exit_code) == (0, 0), table.stderr + as_json.stderr
+    fp32 = next(c for c in json.loads(as_json.stdout)["feasible"] if c["recipe"] == "fp32")
+    assert fp32["tier"] == "board-calibrated"
+    assert fp32["latency_note"].startswith("predicted, calibrated on 3 measurements (profile raspberry-pi-5)")
+    assert "(c)" in table.stdout
