@@ -119,6 +119,10 @@ class BoardCalibration(StrictModel):
                 f"residuals (s={c.sigma:.3f}, {c.dof} dof)")  # fmt: skip
 
 
+class CalibrationFileError(BadInputError):
+    """A saved calibration file is unreadable: a problem of the home, not of what was asked for."""
+
+
 def calibration_path(profile: str) -> Path:
     """``$EDGEKIT_HOME/calibration/<profile>.json``."""
     return edgekit_home() / CALIBRATION_FOLDER / f"{profile}.json"
@@ -139,7 +143,7 @@ def load_calibration_file(profile: str) -> BoardCalibration | None:
     """The saved calibration of ``profile``, or None; read once per file version.
 
     Raises:
-        BadInputError: the file is not valid JSON or fails the schema.
+        CalibrationFileError: the file is not valid JSON, fails the schema, or names another profile.
     """
     path = calibration_path(profile)
     try:
@@ -154,10 +158,10 @@ def load_calibration_file(profile: str) -> BoardCalibration | None:
         calibration = BoardCalibration.model_validate(json.loads(path.read_text()))
     except (json.JSONDecodeError, UnicodeDecodeError, ValidationError) as exc:
         detail = describe_validation_error(exc, limit=2) if isinstance(exc, ValidationError) else str(exc)
-        raise BadInputError(f"calibration file {path} is corrupt ({detail}); run `edgekit calibrate {profile}` "
+        raise CalibrationFileError(f"calibration file {path} is corrupt ({detail}); run `edgekit calibrate {profile}` "
                             f"again, delete the file, or set {HOME_ENV} to another folder") from None  # fmt: skip
     if calibration.profile != profile:
-        raise BadInputError(f"calibration file {path} is for profile {calibration.profile}, not {profile}; "
+        raise CalibrationFileError(f"calibration file {path} is for profile {calibration.profile}, not {profile}; "
                             f"run `edgekit calibrate {profile}` again or delete the file")  # fmt: skip
     _LOADED[path] = (version, calibration)
     return calibration

@@ -13,7 +13,13 @@ from edgekit._registry import require_known
 from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
 from edgekit.models._source import parse_source
-from edgekit.predict._board_calibration import TIER, BoardCalibration, Correction, current_calibration
+from edgekit.predict._board_calibration import (
+    TIER,
+    BoardCalibration,
+    CalibrationFileError,
+    Correction,
+    current_calibration,
+)
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
 from edgekit.predict._coords import Coordinates, TableRow, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
@@ -243,6 +249,8 @@ def predict_table(path: Path, params: LatencyParams | None = None) -> list[Predi
     for line, row in enumerate(read_table(path), start=2):
         try:
             prediction = _predict_row(row, params)
+        except CalibrationFileError:
+            raise  # the home's file, not this row: the whole table would fail the same way
         except BadInputError as exc:
             out.append(RowError(line=line, coordinates=row.coords, error=f"{path.name} line {line}: {exc}"))
             continue

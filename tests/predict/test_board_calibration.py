@@ -144,15 +144,20 @@ def test_a_corrupt_calibration_file_is_one_error_line_and_a_new_calibrate_replac
     path.write_text(path.read_text()[:100])
     # execute
     broken = runner.invoke(app, ["predict", "resnet18", "-p", "raspberry-pi-5", "--runtime", "onnxruntime"])
+    table = home / "t.csv"
+    table.write_text("device_id,model,runtime\nrk3588,resnet18,ncnn\nraspberry-pi-5,resnet18,onnxruntime\n")
+    broken_table = runner.invoke(app, ["predict", "--table", str(table), "--json"])
     again = runner.invoke(app, ["calibrate", "raspberry-pi-5"])
     fixed = runner.invoke(app, ["predict", "resnet18", "-p", "raspberry-pi-5", "--runtime", "onnxruntime", "--json"])
     # assert
     assert broken.exit_code == 2
     assert broken.stderr.startswith(f"error: calibration file {path} is corrupt (")
     assert len(broken.stderr.strip().splitlines()) == 1
+    assert (broken_table.exit_code, broken_table.stdout) == (2, "")  # the home's file, not a row's error
+    assert broken_table.stderr.startswith(f"error: calibration file {path} is corrupt (")
     assert again.exit_code == 0, again.stderr
     assert json.loads(fixed.stdout)["tier"] == "board-calibrated"
-    assert [p.name for p in path.parent.iterdir()] == ["raspberry-pi-5.json"]  # no temp file left beside it
+    assert sorted(p.name for p in path.parent.iterdir()) == ["raspberry-pi-5.json"]  # no temp file left beside it
 
 
 def test_a_calibration_fitted_against_other_parameters_is_ignored_with_a_warning(home: Path) -> None:
