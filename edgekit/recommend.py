@@ -6,9 +6,10 @@ Each is predicted (:mod:`edgekit.predict`) and checked against the constraints w
 RAM (the budget, and the device's usable RAM), FPS, power (the fastest power mode within the
 budget) and top-1: measured on a labelled folder when the results store holds a figure for that model and
 recipe (``optimize``/``compare``/``bench`` with ``--data``, with the data's digest and image count; an own
-model's under its :meth:`~edgekit.models._source.ModelSource.record_name`), published
-otherwise, none for an own model without a measurement. On the ``host`` profile a measurement already in the
-results store (``edgekit bench``/``compare``) replaces the predicted latency and is labelled *measured*.
+model's under its :meth:`~edgekit.models._source.ModelSource.record_name`), published otherwise, none for an own
+model without a measurement. A measurement already in the results store on the candidate's profile
+(``edgekit bench``/``compare`` here for ``host``, ``bench --on BOARD`` for a board's profile) replaces the
+predicted latency and is labelled *measured* (:mod:`edgekit.measured`).
 Feasible candidates are ranked by that top-1, then by their
 pessimistic FPS; rejected ones carry every reason, and the closest misses are listed.
 """
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edgekit._callable import callable_module
 from edgekit.errors import BadInputError
-from edgekit.host_measured import HOST_PROFILE, HostMeasurements
+from edgekit.measured import ProfileMeasurements
 from edgekit.metrics import Metric, Provenance
 from edgekit.models import get_model_info
 from edgekit.models._source import is_registry_name, parse_source
@@ -139,8 +140,9 @@ class Candidate(BaseModel):
         return {
             "model": self.model, "recipe": self.recipe, "precision": self.precision, "profile": self.profile,
             "target": self.target, "unit": self.unit, "power_mode": self.power_mode, "tier": self.prediction.tier,
-            "latency_ms": figures["latency_ms"], "fps": figures["fps"], "peak_ram_mb": figures["peak_ram_mb"],
-            "flash_mb": figures["flash_mb"], "energy_mj": figures["energy_mj"], "watts": self.watts, "top1_pct": top1,
+            "latency_ms": figures["latency_ms"], "latency_note": figures["interval_note"], "fps": figures["fps"],
+            "peak_ram_mb": figures["peak_ram_mb"], "flash_mb": figures["flash_mb"], "energy_mj": figures["energy_mj"],
+            "watts": self.watts, "top1_pct": top1,
             "feasible": self.feasible, "reasons": self.reasons, "margins": self.margins.model_dump(),
         }  # fmt: skip
 
@@ -353,7 +355,7 @@ def recommend(
         get_target(name)
     params = load_params()
     features = {m: model_features(m) for m in model_names}  # also validates the names
-    host = HostMeasurements() if any(p.id == HOST_PROFILE for p in chosen) else None
+    measured = ProfileMeasurements()
     top1 = Top1Figures()
     evaluated = []
     for slot in slots(chosen, targets):
@@ -362,8 +364,8 @@ def recommend(
             coords = Coordinates(device_id=slot.profile.id, model=model, runtime=slot.target.runtime,
                                  unit=slot.unit, precision=slot.precision)  # fmt: skip
             prediction = predict_resolved(coords, slot.profile, mode.name, slot.target, params, features[model])
-            if host is not None and slot.profile.id == HOST_PROFILE:
-                prediction = _prefer_measured(prediction, host, model, RECIPES[slot.precision], slot.target.id)
+            prediction = _prefer_measured(prediction, measured, slot.profile.id, model, RECIPES[slot.precision],
+                                          slot.target.id)  # fmt: skip
             raw = {"model": model, "recipe": RECIPES[slot.precision], "precision": slot.precision,
                    "profile": slot.profile.id, "target": slot.target.id, "unit": slot.unit, "power_mode": mode.name,
                    "prediction": prediction, "top1": top1.get(model, RECIPES[slot.precision], slot.precision),
@@ -396,10 +398,10 @@ def recommend_for(
     return recommend(constraints, profile, models, targets)
 
 
-def _prefer_measured(prediction: Prediction, host: HostMeasurements, model: str, recipe: str,
+def _prefer_measured(prediction: Prediction, lookup: ProfileMeasurements, profile: str, model: str, recipe: str,
                      target: str) -> Prediction:  # fmt: skip
-    """Replace predicted latency/FPS by this host's stored measurement, when there is one."""
-    measured = host.latency(model, recipe, target)
+    """Replace predicted latency/FPS by a stored measurement on ``profile``, when there is one."""
+    measured = lookup.latency(profile, model, recipe, target)
     if measured is None:
         return prediction
     return prediction.model_copy(update={"latency_ms": measured.latency_ms, "fps": measured.fps, "tier": "measured"})

@@ -276,6 +276,35 @@ class ResultsStore:
             rows = db.execute(f"SELECT id, payload FROM measurements WHERE {where} ORDER BY id", list(filters.values()))
             return [self._payload(*r) for r in rows.fetchall()]
 
+    def query_profile(self, profile: str, here: str | None = None, **filters: Any) -> list[BenchResult]:
+        """Measurements that stand for device profile ``profile``, oldest first: rows measured on a board
+        labelled with that profile (``BenchResult.board.profile``), plus — when ``here`` names a fingerprint id —
+        rows measured on this machine (no board) under that fingerprint. ``filters`` as in :meth:`query`.
+
+        The board's profile lives in the JSON payload; SQLite's ``json_extract`` filters on it, so only the
+        profile's rows are read.
+
+        Raises:
+            ValueError: a filter that is not a key column.
+        """
+        unknown = set(filters) - set(KEY_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown filter(s) {sorted(unknown)}; use {', '.join(KEY_COLUMNS)}")
+        if self._empty:
+            return []
+        # A payload that is not JSON is selected too, so that reading it reports the corrupt row (CASE is lazy:
+        # json_extract never sees it).
+        where = "CASE WHEN json_valid(payload) THEN (json_extract(payload, '$.board.profile') = ?"
+        values: list[Any] = [profile]
+        if here is not None:
+            where += " OR (json_extract(payload, '$.board') IS NULL AND fingerprint = ?)"
+            values.append(here)
+        where += ") ELSE 1 END" + "".join(f" AND {c} = ?" for c in filters)
+        with self._connect() as db:
+            rows = db.execute(f"SELECT id, payload FROM measurements WHERE {where} ORDER BY id",
+                              [*values, *filters.values()])  # fmt: skip
+            return [self._payload(*r) for r in rows.fetchall()]
+
     def count(self) -> int:
         """Number of measurements stored."""
         if self._empty:

@@ -35,6 +35,7 @@ COMMANDS = {
     "export": ("targets", "export"),
     "profiles": ("profiles", "profiles"),
     "predict": ("predict", "predict"),
+    "calibrate": ("calibrate", "calibrate"),
     "recommend": ("recommend", "recommend"),
     "fleet": ("fleet", "fleet"),
     "sweep": ("sweep", "sweep"),

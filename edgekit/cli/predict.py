@@ -12,8 +12,9 @@ from edgekit.cli._common import console, fmt_num, guarded, print_json
 from edgekit.cli._source import MODEL_HELP
 from edgekit.errors import BadInputError
 from edgekit.metrics import Metric
-from edgekit.predict import Coordinates, Prediction, predict_table
+from edgekit.predict import Coordinates, Prediction, RowError, predict_table
 from edgekit.predict import predict as run_predict
+from edgekit.predict._board_calibration import TIER as CALIBRATED_TIER
 from edgekit.profiles import get_profile
 from edgekit.targets import get_target
 from edgekit.vocab import bad_input
@@ -87,7 +88,7 @@ def predict(
             raise BadInputError("--table predicts the file's rows; do not also give MODEL or --profile")
         results = predict_table(table)
         if as_json:
-            print_json([r.summary() for r in results])
+            print_json([_table_entry(line, r) for line, r in enumerate(results, start=2)])
         else:
             _print_many(results)
         return
@@ -112,8 +113,9 @@ def _span(metric: Metric | None, digits: int = 3) -> str:
 def _print_one(r: Prediction) -> None:
     console.print(f"[bold]{r.coordinates.label()}[/bold]  (power mode {r.power_mode}, target {r.target or '—'})")
     grid = Table(show_header=False, box=None)
-    grid.add_row("latency", _span(r.latency_ms), "predicted")
-    grid.add_row("throughput", _span(r.fps), "predicted")
+    kind = f"predicted, calibrated on {r.coordinates.device_id}" if r.tier == CALIBRATED_TIER else "predicted"
+    grid.add_row("latency", _span(r.latency_ms), kind)
+    grid.add_row("throughput", _span(r.fps), kind)
     grid.add_row("peak RAM", _span(r.peak_ram_mb), "predicted" if r.peak_ram_mb else "no target for this runtime")
     if r.flash_mb:
         grid.add_row("flash (weights)", _span(r.flash_mb), "computed")
@@ -125,13 +127,27 @@ def _print_one(r: Prediction) -> None:
     console.print(f"by {r.latency_ms.provenance.predictor.split(';')[0]}", markup=False)
 
 
-def _print_many(results: list[Prediction]) -> None:
+def _table_entry(line: int, r: Prediction | RowError) -> dict:
+    """One JSON entry per row, in file order: ``line`` and ``error`` (None for a predicted row) on each."""
+    return r.summary() if isinstance(r, RowError) else {"line": line, **r.summary(), "error": None}
+
+
+def _print_many(results: list[Prediction | RowError]) -> None:
     table = Table(title="predicted latency per row (interval: stated coverage of held-out residuals)")
-    for column in ("row", "coordinates", "tier", "predicted ms", "interval ms", "table ms"):
+    errors = sum(isinstance(r, RowError) for r in results)
+    columns = ("row", "coordinates", "tier", "predicted ms", "interval ms", "table ms") + (("error",) if errors else ())
+    for column in columns:
         table.add_column(column, no_wrap=column == "coordinates")
     for index, r in enumerate(results, start=2):
+        if isinstance(r, RowError):
+            table.add_row(str(index), r.coordinates.label(), "error", "—", "—", "—", r.error.split(": ", 1)[-1])
+            continue
         interval = r.latency_ms.provenance.interval
         observed = f"{fmt_num(r.observed_latency_ms)}" if r.observed_latency_ms is not None else "—"
         table.add_row(str(index), r.coordinates.label(), r.tier, f"{fmt_num(r.latency_ms.value)}",
-                      f"{fmt_num(interval.low)} – {fmt_num(interval.high)}" if interval else "—", observed)  # fmt: skip
+                      f"{fmt_num(interval.low)} – {fmt_num(interval.high)}" if interval else "—", observed,
+                      *([""] if errors else []))  # fmt: skip
     console.print(table)
+    if errors:
+        console.print(f"{errors} of {len(results)} rows could not be placed (reason in the table and in --json)",
+                      markup=False)  # fmt: skip

@@ -11,6 +11,7 @@ from edgekit.cli._common import Wide, console, fmt_num, guarded, plural, print_j
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.metrics import Metric
+from edgekit.predict._board_calibration import CALIBRATED_LABEL
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
 from edgekit.recommend import recommend as run
 
@@ -112,7 +113,10 @@ def _print_exports(chosen: list[Candidate], exported: list[ExportResult]) -> Non
 
 
 def _measured_tag(metric: Metric) -> str:
-    return " (m)" if metric.provenance.kind == "measured" else ""
+    """(m): measured; (c): predicted and corrected by the profile's board calibration."""
+    if metric.provenance.kind == "measured":
+        return " (m)"
+    return " (c)" if (metric.provenance.note or "").startswith(CALIBRATED_LABEL) else ""
 
 
 def _span(metric: Metric | None) -> str:
@@ -187,9 +191,11 @@ def _render(result: Recommendation, limit: int, show_rejected: bool = False, wid
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.rejection_counts().items()))
     console.print(f"rejected {len(result.rejected)} ({counts}); every reason: --json", markup=False)
     console.print(
-        f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on this "
-        "host by `edgekit bench`/`compare` (p50; pessimistic end p90); top-1: (m) measured by `optimize`/`compare`/"
-        "`bench --data` on the data in --json, else published (torchvision weights.meta; int8 = torchvision's "
+        f"FPS, latency, RAM, energy: predicted by {result.predictor}, except figures marked (m): measured on the "
+        "candidate's profile (this host by `edgekit bench`/`compare`, a board by `bench --on`; p50, pessimistic end "
+        "p90; where: --json); (c): predicted, corrected by `edgekit calibrate` on that profile; top-1: (m) "
+        "measured by `optimize`/`compare`/`bench --data` on the data in --json, else published (torchvision "
+        "weights.meta; int8 = torchvision's "
         "quantized weights, not edgekit's PTQ)",
         markup=False,
     )

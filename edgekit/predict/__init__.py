@@ -13,7 +13,15 @@ from edgekit.predict._features import ModelFeatures, model_features
 from edgekit.predict._latency import LatencyEstimate, estimate_latency
 from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory, weight_copies
 from edgekit.predict._params import PARAMS_FILE, PREDICTOR_NAME, LatencyParams, load_params, save_params
-from edgekit.predict._predict import Prediction, known_runtimes, predict, predict_table, predictor_id, target_for
+from edgekit.predict._predict import (
+    Prediction,
+    RowError,
+    known_runtimes,
+    predict,
+    predict_table,
+    predictor_id,
+    target_for,
+)
 
 __all__ = [
     "COORDINATE_COLUMNS",
@@ -28,6 +36,7 @@ __all__ = [
     "ModelFeatures",
     "Overhead",
     "Prediction",
+    "RowError",
     "estimate_latency",
     "estimate_memory",
     "known_runtimes",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,15 @@ from edgekit._registry import require_known
 from edgekit.errors import BadInputError
 from edgekit.metrics import Interval, Metric, Provenance, computed
 from edgekit.models._source import parse_source
+from edgekit.predict._board_calibration import (
+    TIER,
+    BoardCalibration,
+    CalibrationFileError,
+    Correction,
+    current_calibration,
+)
 from edgekit.predict._calibration import power_mode_named_in, variant_gmacs
-from edgekit.predict._coords import Coordinates, read_table
+from edgekit.predict._coords import Coordinates, TableRow, read_table
 from edgekit.predict._features import ModelFeatures, model_features, with_published_macs
 from edgekit.predict._latency import LatencyEstimate, estimate_latency
 from edgekit.predict._memory import MemoryEstimate, Overhead, estimate_memory
@@ -29,7 +38,10 @@ class Prediction(BaseModel):
     coordinates: Coordinates
     power_mode: str
     target: str | None = Field(None, description="target whose runtime overhead the RAM figure uses")
-    tier: str = Field(description="calibrated | new-device | new-runtime (see edgekit.predict._latency)")
+    tier: str = Field(
+        description="calibrated | new-device | new-runtime (see edgekit.predict._latency), "
+        "board-calibrated (edgekit calibrate), measured (recommend, from the results store)"
+    )
     latency_ms: Metric
     fps: Metric
     peak_ram_mb: Metric | None = None
@@ -105,6 +117,17 @@ def _latency_metrics(est: LatencyEstimate, predictor: str, inputs: str) -> tuple
     return latency, fps
 
 
+def _calibrated_metrics(est: LatencyEstimate, calibration: BoardCalibration, c: Correction, predictor: str,
+                        inputs: str) -> tuple[Metric, Metric]:  # fmt: skip
+    value = est.value_ms * c.factor
+    low, high = value * math.exp(-c.half_width), value * math.exp(c.half_width)
+    note = calibration.note(c)
+    latency = _predicted("latency_ms", value, low, high, "ms", predictor, inputs, note, calibration.coverage)
+    fps = _predicted("fps", 1000 / value, 1000 / high, 1000 / low, "1/s", predictor, inputs,
+                     f"{note}; single stream, batch 1: 1000 / latency", calibration.coverage)  # fmt: skip
+    return latency, fps
+
+
 def _memory_metrics(mem: MemoryEstimate, predictor: str, inputs: str) -> tuple[Metric, Metric | None]:
     graph = f" + graph {mem.copies.graph_overhead_mb:.2f}" if mem.copies.graph_overhead_mb else ""
     note = (f"weights {mem.weights_in_ram_mb:.2f} (x{mem.copies.value:.2f} copies, {mem.copies.basis}){graph} + "
@@ -148,9 +171,9 @@ def check_coordinates(coords: Coordinates, params: LatencyParams) -> DeviceProfi
 
 def predict(
     coords: Coordinates, power_mode: str | None = None, target: str | None = None,
-    params: LatencyParams | None = None, features: ModelFeatures | None = None,
+    params: LatencyParams | None = None, features: ModelFeatures | None = None, *, calibrate: bool = True,
 ) -> Prediction:  # fmt: skip
-    """Predict one set of coordinates.
+    """Predict one set of coordinates (corrected by the profile's saved board calibration unless ``calibrate`` is off).
 
     Raises:
         UnknownNameError: unknown device, model, runtime, target.
@@ -161,17 +184,29 @@ def predict(
     mode = power_mode or profile.default_power_mode
     require_among(mode, [m.name for m in profile.power_modes], f"power mode of {profile.id}")
     features = features or model_features(coords.model, coords.input_size)
-    return predict_resolved(coords, profile, mode, target_for(coords.runtime, coords.unit, target), params, features)
+    spec = target_for(coords.runtime, coords.unit, target)
+    return predict_resolved(coords, profile, mode, spec, params, features, calibrate=calibrate)
 
 
 def predict_resolved(
-    coords: Coordinates, profile: DeviceProfile, mode: str, spec: Any, params: LatencyParams, features: ModelFeatures
-) -> Prediction:
-    """Predict with every name already resolved (``spec``: the target whose overhead counts, or None)."""
+    coords: Coordinates, profile: DeviceProfile, mode: str, spec: Any, params: LatencyParams, features: ModelFeatures,
+    *, calibrate: bool = True,
+) -> Prediction:  # fmt: skip
+    """Predict with every name already resolved (``spec``: the target whose overhead counts, or None).
+
+    With ``calibrate`` (the default), a saved board calibration of the profile (``edgekit calibrate``) corrects
+    the latency and states its own interval.
+    """
     predictor = predictor_id(params)
     inputs = f"{coords.label()}, profile {profile.id} ({mode})"
     est = estimate_latency(params, features, profile, coords, profile.power_mode(mode).clock_scale.value)
-    latency, fps = _latency_metrics(est, predictor, inputs)
+    calibration = current_calibration(profile.id, predictor) if calibrate else None
+    correction = calibration.correction_for(coords) if calibration else None
+    if calibration is not None and correction is not None:
+        latency, fps = _calibrated_metrics(est, calibration, correction, predictor, inputs)
+        est = replace(est, tier=TIER)
+    else:
+        latency, fps = _latency_metrics(est, predictor, inputs)
     overhead = overhead_of(spec)
     ram = flash = None
     if overhead is not None:
@@ -183,27 +218,52 @@ def predict_resolved(
                       energy_mj=_energy(profile, mode, latency, predictor, inputs), detail=detail)  # fmt: skip
 
 
-def predict_table(path: Path, params: LatencyParams | None = None) -> list[Prediction]:
+class RowError(BaseModel):
+    """A table row that could not be placed (unknown device, model or runtime, a unit the device lacks ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line: int
+    coordinates: Coordinates
+    error: str
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON view: the row's line, coordinates and the one-line reason."""
+        return {"line": self.line, "coordinates": self.coordinates.model_dump(mode="json"), "error": self.error}
+
+
+def predict_table(path: Path, params: LatencyParams | None = None) -> list[Prediction | RowError]:
     """Predict every row of a table laid out like ``published-latency.csv``, in order, as the
     calibration compares them: in the power mode the ``board`` column names, if any, and on the
     publisher's own graph when ``model_variant`` states its MACs.
 
+    A row that cannot be placed comes back as a :class:`RowError` in its place; the other rows are
+    still predicted.
+
     Raises:
-        BadInputError: a row cannot be placed; the message names its line and the reason.
+        BadInputError: the file is malformed (missing, no rows, a missing column, a value that is not
+            a coordinate); the message names the line.
     """
     params = params or load_params()
-    out = []
+    out: list[Prediction | RowError] = []
     for line, row in enumerate(read_table(path), start=2):
         try:
-            profile = check_coordinates(row.coords, params)
-            mode = power_mode_named_in(row.board, profile)
-            features = with_published_macs(
-                model_features(row.coords.model, row.coords.input_size), variant_gmacs(row.model_variant)
-            )
-            spec = target_for(row.coords.runtime, row.coords.unit)
-            mode_name = mode.name if mode else profile.default_power_mode
-            prediction = predict_resolved(row.coords, profile, mode_name, spec, params, features)
+            prediction = _predict_row(row, params)
+        except CalibrationFileError:
+            raise  # the home's file, not this row: the whole table would fail the same way
         except BadInputError as exc:
-            raise type(exc)(f"{path.name} line {line}: {exc}") from None
+            out.append(RowError(line=line, coordinates=row.coords, error=f"{path.name} line {line}: {exc}"))
+            continue
         out.append(prediction.model_copy(update={"observed_latency_ms": row.latency_ms}))
     return out
+
+
+def _predict_row(row: TableRow, params: LatencyParams) -> Prediction:
+    profile = check_coordinates(row.coords, params)
+    mode = power_mode_named_in(row.board, profile)
+    features = with_published_macs(
+        model_features(row.coords.model, row.coords.input_size), variant_gmacs(row.model_variant)
+    )
+    spec = target_for(row.coords.runtime, row.coords.unit)
+    mode_name = mode.name if mode else profile.default_power_mode
+    return predict_resolved(row.coords, profile, mode_name, spec, params, features)

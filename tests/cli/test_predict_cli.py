@@ -43,12 +43,34 @@ def test_predict_table_keeps_row_order(tmp_path: Path) -> None:
     assert all(r["observed_latency_ms"] is None for r in rows)
 
 
-def test_predict_table_unplaceable_row_exits_2(tmp_path: Path) -> None:
+def test_predict_table_unplaceable_row_is_reported_per_row_and_the_rest_predicted(tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
-    table.write_text("device_id,model,runtime,unit,precision\nesp32-p4,mobilenet_v2,esp-dl,cpu,int8\n")
-    result = runner.invoke(app, ["predict", "--table", str(table)])
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: t.csv line 2: unknown profile 'esp32-p4'")
+    table.write_text("device_id,model,runtime,unit,precision\nesp32-p4,mobilenet_v2,esp-dl,cpu,int8\n"
+                     "rk3588,resnet18,ncnn,cpu,fp16\n")  # fmt: skip
+    as_json = runner.invoke(app, ["predict", "--table", str(table), "--json"])
+    human = runner.invoke(app, ["predict", "--table", str(table)], env={"COLUMNS": "250"})
+    assert (as_json.exit_code, human.exit_code) == (0, 0), as_json.stderr + human.stderr
+    bad, good = json.loads(as_json.stdout)
+    assert (bad["line"], good["line"]) == (2, 3)
+    assert bad["error"].startswith("t.csv line 2: unknown profile 'esp32-p4'")
+    assert "latency_ms" not in bad
+    assert good["error"] is None
+    assert good["latency_ms"]["value"] > 0
+    assert "unknown profile 'esp32-p4'" in human.stdout
+    assert "1 of 2 rows could not be placed" in human.stdout
+
+
+def test_predict_table_malformed_file_exits_2(tmp_path: Path) -> None:
+    no_column = tmp_path / "a.csv"
+    no_column.write_text("device_id,model,unit\nrk3588,resnet18,cpu\n")
+    bad_value = tmp_path / "b.csv"
+    bad_value.write_text("device_id,model,runtime,unit,precision\nrk3588,resnet18,ncnn,cpu,fp8\n")
+    missing = runner.invoke(app, ["predict", "--table", str(no_column), "--json"])
+    malformed = runner.invoke(app, ["predict", "--table", str(bad_value), "--json"])
+    assert (missing.exit_code, malformed.exit_code, missing.stdout, malformed.stdout) == (2, 2, "", "")
+    assert missing.stderr.strip() == f"error: table {no_column} lacks column(s) runtime"
+    assert malformed.stderr.startswith("error: b.csv line 2: precision: Input should be")
+    assert len(malformed.stderr.strip().splitlines()) == 1
 
 
 def test_predict_needs_model_and_profile() -> None:

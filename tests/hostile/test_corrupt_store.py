@@ -17,7 +17,7 @@ import pytest
 from edgekit.errors import StoreError
 from edgekit.store import SCHEMA_VERSION, ResultsStore
 from tests.hostile._boundary import assert_one_error_line, run_cli, seed_cache, snapshot, tiny_onnx
-from tests.test_host_measured import _stored
+from tests.test_measured import _stored
 
 PAGE = 4096
 RECOMMEND = ["recommend", "--ram", "512MB", "--fps", "30", "--profile", "host", "--models", "mobilenet_v2",

@@ -19,7 +19,7 @@ import pytest
 from edgekit.errors import StoreError
 from edgekit.store import ResultsStore
 from tests.hostile._boundary import CliRun, assert_one_error_line, remount_read_only, run_cli, tiny_onnx, tmpfs
-from tests.test_host_measured import _stored
+from tests.test_measured import _stored
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,15 @@ import pytest
 
 from edgekit.errors import BadInputError, UnknownNameError
 from edgekit.fileio import sha256_file
-from edgekit.predict import LATENCY_CSV, Coordinates, load_calibration, load_params, predict, predict_table
+from edgekit.predict import (
+    LATENCY_CSV,
+    Coordinates,
+    Prediction,
+    load_calibration,
+    load_params,
+    predict,
+    predict_table,
+)
 from edgekit.predict._calibration import source_key
 from edgekit.predict._params import LatencyParams
 from edgekit.profiles import get_profile
@@ -129,12 +137,23 @@ def test_table_rows_are_predicted_as_calibration_compares_them(tmp_path: Path) -
     assert caffe.latency_ms.value < torchvision.latency_ms.value
 
 
-def test_table_row_that_cannot_be_placed_names_its_line(tmp_path: Path) -> None:
+def test_table_rows_that_cannot_be_placed_get_their_own_error_and_the_rest_is_predicted(tmp_path: Path) -> None:
     table = tmp_path / "rows.csv"
     table.write_text("device_id,model,runtime,unit,precision\nrk3588,resnet18,ncnn,cpu,fp16\n"
-                     "rk3576,mobilenet_v2,rknn,npu,int8\n")  # fmt: skip
-    with pytest.raises(UnknownNameError, match=r"rows.csv line 3: unknown profile 'rk3576'; did you mean rk3588"):
-        predict_table(table)
+                     "rk3576,mobilenet_v2,rknn,npu,int8\nrk3588,resnet19,ncnn,cpu,fp16\n"
+                     "rk3588,resnet18,ncnnn,cpu,fp16\nraspberry-pi-4,resnet18,qnn,npu,int8\n"
+                     "rk3588,mobilenet_v2,ncnn,cpu,fp32\n")  # fmt: skip
+    first, device, model, runtime, unit, last = predict_table(table)
+    assert isinstance(first, Prediction)
+    assert isinstance(last, Prediction)
+    assert last.coordinates.model == "mobilenet_v2"
+    assert last.latency_ms.value == pytest.approx(predict(last.coordinates).latency_ms.value)
+    assert [(e.line, e.coordinates.model) for e in (device, model, runtime, unit)] == [
+        (3, "mobilenet_v2"), (4, "resnet19"), (5, "resnet18"), (6, "resnet18")]  # fmt: skip
+    assert device.error.startswith("rows.csv line 3: unknown profile 'rk3576'; did you mean rk3588")
+    assert model.error.startswith("rows.csv line 4: unknown model 'resnet19'")
+    assert runtime.error.startswith("rows.csv line 5: unknown runtime 'ncnnn'; did you mean ncnn")
+    assert "device raspberry-pi-4 has no npu" in unit.error
 
 
 def test_table_with_bad_value_names_line_and_field(tmp_path: Path) -> None:
