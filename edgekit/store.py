@@ -266,9 +266,7 @@ class ResultsStore:
         Raises:
             ValueError: a filter that is not a key column.
         """
-        unknown = set(filters) - set(KEY_COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown filter(s) {sorted(unknown)}; use {', '.join(KEY_COLUMNS)}")
+        _check_filters(filters)
         if self._empty:
             return []
         where = " AND ".join(f"{c} = ?" for c in filters) or "1"
@@ -287,9 +285,7 @@ class ResultsStore:
         Raises:
             ValueError: a filter that is not a key column.
         """
-        unknown = set(filters) - set(KEY_COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown filter(s) {sorted(unknown)}; use {', '.join(KEY_COLUMNS)}")
+        _check_filters(filters)
         if self._empty:
             return []
         # A payload that is not JSON is selected too, so that reading it reports the corrupt row (CASE is lazy:
@@ -359,6 +355,12 @@ class ResultsStore:
     def _require_writable(self) -> None:
         if self.read_only:
             raise StoreError(f"results store {self.path} was opened read-only")
+
+
+def _check_filters(filters: dict[str, Any]) -> None:
+    unknown = set(filters) - set(KEY_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown filter(s) {sorted(unknown)}; use {', '.join(KEY_COLUMNS)}")
 
 
 def _checked_connect(uri: str) -> sqlite3.Connection:
