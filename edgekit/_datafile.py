@@ -50,8 +50,8 @@ def data_file_mtime_ns(path: Path, kind: str) -> int:
         raise BadInputError(f"{kind} file {path} is not readable: {exc.__class__.__name__}") from exc
 
 
-def load_data_file(path: Path, schema: type[M], kind: str) -> M:
-    """Parse one YAML data file through ``schema``; its ``id`` must equal the file name.
+def load_data_file(path: Path, schema: type[M], kind: str, *, id_is_name: bool = True) -> M:
+    """Parse one YAML data file through ``schema``; its ``id`` must equal the file name (unless not ``id_is_name``).
 
     Raises:
         BadInputError: unreadable YAML, a schema violation (first ones named), or an id/file-name mismatch.
@@ -74,7 +74,7 @@ def load_data_file(path: Path, schema: type[M], kind: str) -> M:
     except ValidationError as exc:
         raise bad_input(exc, f"invalid {kind} {path.name}", limit=_SHOWN_ERRORS, more=True) from exc
     item_id = getattr(item, "id", None)
-    if item_id != path.stem:
+    if id_is_name and item_id != path.stem:
         raise BadInputError(f"{kind} {path.name} declares id {item_id!r}; the file must be named {item_id}.yaml")
     return item
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edgekit._ort_options import CPU_PROVIDER, session_options
 from edgekit.errors import BadInputError
 
 if TYPE_CHECKING:
     import onnxruntime as ort
 
-CPU_PROVIDER = "CPUExecutionProvider"
-_ORT_WARNINGS_OFF = 3  # ORT log severity: 3 = errors only
+__all__ = ["CPU_PROVIDER", "make_session", "run_batches"]
 
 
 def make_session(
@@ -35,14 +35,7 @@ def make_session(
     """
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = _ORT_WARNINGS_OFF
-    options.inter_op_num_threads = 1
-    if threads:
-        options.intra_op_num_threads = threads
-    options.graph_optimization_level = (
-        ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    )
+    options = session_options(ort, threads, optimize)
     source = str(model) if isinstance(model, Path) else model
     try:
         return ort.InferenceSession(source, options, providers=providers or [CPU_PROVIDER])
