@@ -35,6 +35,8 @@ COMMANDS = {
     "profiles": ("profiles", "profiles"),
     "predict": ("predict", "predict"),
     "recommend": ("recommend", "recommend"),
+    "device": ("device", "device"),
+    "devices": ("device", "devices"),
 }
 
 

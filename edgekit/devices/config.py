@@ -24,6 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from edgekit._datafile import load_data_file
 from edgekit._registry import require_known
 from edgekit.bench._spec import BoardLabel
+from edgekit.devices._board_main import PREPARERS
 from edgekit.devices.board import DEFAULT_CACHE, DEFAULT_PYTHON, Board
 from edgekit.devices.link import LOCAL, is_link, parse_link
 from edgekit.devices.ssh import DEFAULT_CONNECT_TIMEOUT_S, SshTransport
@@ -53,6 +54,14 @@ class BoardConfig(StrictModel):
         if parse_link(value).kind != "ssh":  # raises BadInputError (a ValueError) on a malformed link
             raise ValueError("a configured board is reached over ssh://")
         return str(parse_link(value))
+
+    @field_validator("runtimes")
+    @classmethod
+    def _board_runtimes(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r not in PREPARERS]
+        if unknown or not value:
+            raise ValueError(f"runtimes the board runner times: {', '.join(PREPARERS)}; got {value}")
+        return value
 
     @field_validator("profile")
     @classmethod
@@ -96,7 +105,8 @@ def board_from_config(config: BoardConfig) -> Board:
     """The :class:`Board` a configuration describes."""
     transport = SshTransport(parse_link(config.link), tuple(config.ssh_options), config.connect_timeout_s)
     label = BoardLabel(id=config.id, profile=config.profile, link=config.link)
-    return Board(label=label, transport=transport, python=config.python, cache_dir=config.cache_dir)
+    return Board(label=label, transport=transport, python=config.python, cache_dir=config.cache_dir,
+                 runtimes=tuple(config.runtimes))  # fmt: skip
 
 
 def resolve_board(on: str, profile: str | None = None, *, need_profile: bool = True) -> Board | None:

@@ -27,8 +27,19 @@ _KEEPALIVE = ("-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3")
 _AUTH_REFUSED = ("permission denied", "too many authentication failures", "no supported authentication")
 # What ssh itself says when it fails (exit 255). A remote command killed by a signal also makes ssh exit 255,
 # but silently: an exit 255 without one of these is the command's, not the link's.
-_SSH_SAYS = ("ssh:", "connection closed", "connection reset", "kex_exchange", "timeout, server", "could not resolve",
-             "host key verification", "broken pipe", "no route to host", "connection refused", *_AUTH_REFUSED)
+_SSH_SAYS = (
+    "ssh:",
+    "connection closed",
+    "connection reset",
+    "kex_exchange",
+    "timeout, server",
+    "could not resolve",
+    "host key verification",
+    "broken pipe",
+    "no route to host",
+    "connection refused",
+    *_AUTH_REFUSED,
+)
 _KILL_WAIT_S = 5.0
 
 
