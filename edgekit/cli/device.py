@@ -95,9 +95,7 @@ def devices(as_json: Annotated[bool, typer.Option("--json", help="machine-readab
 
 
 def _verdict(check: BoardCheck) -> str:
-    return (
-        "matches" if not check.mismatches else f"DOES NOT MATCH ({len(check.mismatches)} differences, see warnings)"
-    )
+    return "matches" if not check.mismatches else f"DOES NOT MATCH ({len(check.mismatches)} differences, see warnings)"
 
 
 def _last(check: BoardCheck | None) -> str:

@@ -91,7 +91,8 @@ def bench(request: dict[str, Any]) -> dict[str, Any]:
         raise BoardFaultError("MissingDependencyError", f"the board runner cannot time {runtime}")
     missing = _missing(PREPARERS[runtime][1])
     if missing:
-        raise BoardFaultError("MissingDependencyError", f"{runtime}: {missing} on the board")
+        hint = f"there: python3 -m pip install {PREPARERS[runtime][1]}"
+        raise BoardFaultError("MissingDependencyError", f"{runtime}: {missing} on the board ({hint})")
     config = request["config"]
     baseline = rss_mb()
     artifact = str(Path(request["artifact"]).expanduser())

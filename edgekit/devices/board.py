@@ -28,6 +28,7 @@ _SHORT_CALL_S = 60.0  # bound of quick calls: listing the cache, probing
 _COPY_S_PER_MB = 2.0  # bound of a copy: generous for a slow Wi-Fi link, plus the quick-call bound
 _SIGNALLED = 255  # ssh's status when the remote command was killed by a signal
 _GARBAGE_SHOWN = 80  # characters of an unexpected reply shown in the error
+_REPLY_MARGIN_S = 5.0  # beyond a request's deadline: connecting, start-up, the reply
 
 
 def remote_path(path: str) -> str:
@@ -59,6 +60,9 @@ class Board:
         """Which of ``names`` the board's cache folder lacks (one round trip)."""
         tests = "; ".join(f"test -f {self._in_cache(n)} || echo {shlex.quote(n)}" for n in names)
         reply = self.transport.run(tests, stdin=b"", timeout_s=_SHORT_CALL_S)
+        if reply.returncode != 0:
+            said = (reply.stderr.strip().splitlines() or [f"exit {reply.returncode}"])[-1]
+            raise BoardError(f"{self.label.link}: cannot look into the board's cache {self.cache_dir} ({said})")
         absent = set(reply.stdout.split())
         return [n for n in names if n in absent]
 
@@ -96,7 +100,7 @@ class Board:
         """
         line = json.dumps({**request, "protocol": BOARD_PROTOCOL, "deadline_s": timeout_s}) + "\n"
         remote = f"{remote_path(self.python)} {self._in_cache(self.runner_name)} {command}"
-        reply = self.transport.run(remote, stdin=line.encode(), timeout_s=timeout_s + _SHORT_CALL_S / 6,
+        reply = self.transport.run(remote, stdin=line.encode(), timeout_s=timeout_s + _REPLY_MARGIN_S,
                                    keep_stdin_open=True)  # fmt: skip
         payload = self._parse(reply.returncode, reply.stdout, reply.stderr)
         if "error" in payload:
@@ -127,6 +131,6 @@ class Board:
         if returncode == 127:  # the shell's "command not found"
             raise BoardError(f"{self.label.link}: {self.python} not found on the board ({said or 'exit 127'}); "
                              "install Python >= 3.9 or set the board's python")  # fmt: skip
-        how = "killed by a signal" if returncode == _SIGNALLED else f"exit {returncode}"
+        how = "killed by a signal, or the board went away" if returncode == _SIGNALLED else f"exit {returncode}"
         raise BoardError(f"{self.label.link}: the board runner died without a reply "
                          f"({how}{': ' + said if said else ''})")  # fmt: skip

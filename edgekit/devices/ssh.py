@@ -27,19 +27,9 @@ _KEEPALIVE = ("-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3")
 _AUTH_REFUSED = ("permission denied", "too many authentication failures", "no supported authentication")
 # What ssh itself says when it fails (exit 255). A remote command killed by a signal also makes ssh exit 255,
 # but silently: an exit 255 without one of these is the command's, not the link's.
-_SSH_SAYS = (
-    "ssh:",
-    "connection closed",
-    "connection reset",
-    "kex_exchange",
-    "timeout, server",
-    "could not resolve",
-    "host key verification",
-    "broken pipe",
-    "no route to host",
-    "connection refused",
-    *_AUTH_REFUSED,
-)
+_LOST = ("closed by remote host", "timeout, server", "connection reset", "broken pipe")
+_SSH_SAYS = ("ssh:", "connection closed", "kex_exchange", "could not resolve", "host key verification",
+             "no route to host", "connection refused", *_LOST, *_AUTH_REFUSED)  # fmt: skip
 _KILL_WAIT_S = 5.0
 
 
@@ -117,6 +107,8 @@ class SshTransport:
         if any(marker in said.lower() for marker in _AUTH_REFUSED):
             return (f"{self.link}: authentication refused ({said}); edgekit logs in with your ssh keys or agent "
                     f"only — add a key (ssh-copy-id) or pass -i through ${SSH_OPTIONS_ENV}")  # fmt: skip
+        if any(marker in said.lower() for marker in _LOST):
+            return f"{self.link}: lost the connection to the board ({said})"
         if "host key verification failed" in said.lower():
             return f"{self.link}: host key unknown or changed ({said}); connect once with ssh to accept it"
         return f"{self.link}: board unreachable ({said})"

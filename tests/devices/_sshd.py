@@ -9,7 +9,6 @@ what ``$EDGEKIT_SSH_OPTIONS`` or a board's ``ssh_options`` carry.
 from __future__ import annotations
 
 import getpass
-import os
 import shutil
 import socket
 import subprocess
@@ -52,6 +51,7 @@ class Sshd:
     key: Path
     known_hosts: Path
     folder: Path
+    pid: int = 0  # the listening sshd; each connection is served by a child of it
 
     @property
     def link(self) -> str:
@@ -90,7 +90,9 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + _START_WAIT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"sshd exited {process.returncode}: {process.stderr.read().decode() if process.stderr else ''}")
+            raise RuntimeError(
+                f"sshd exited {process.returncode}: {process.stderr.read().decode() if process.stderr else ''}"
+            )
         with socket.socket() as client:
             client.settimeout(0.5)
             if client.connect_ex(("127.0.0.1", port)) == 0:
@@ -103,7 +105,7 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
 def loopback_sshd(folder: Path) -> Iterator[Sshd]:
     """Start sshd on 127.0.0.1 for the current user; stop it (TERM, then KILL) on exit."""
     folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    folder.chmod(0o700)
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
     host_key, user_key = keygen(folder / "host_key"), keygen(folder / "user_key")
     (folder / "authorized_keys").write_text((folder / "user_key.pub").read_text())
@@ -115,7 +117,8 @@ def loopback_sshd(folder: Path) -> Iterator[Sshd]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
         _wait_listening(port, process)
-        yield Sshd(port=port, user=getpass.getuser(), key=user_key, known_hosts=folder / "known_hosts", folder=folder)
+        yield Sshd(port=port, user=getpass.getuser(), key=user_key, known_hosts=folder / "known_hosts", folder=folder,
+                   pid=process.pid)  # fmt: skip
     finally:
         process.terminate()
         try:

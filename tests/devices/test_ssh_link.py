@@ -1,0 +1,124 @@
+"""Device links end to end through a real OpenSSH server on 127.0.0.1: check, bench --on, the board's cache.
+
+The board is this machine reached over loopback ssh, running a Python that has only numpy and
+onnxruntime; nothing of the transport is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from edgekit.bench import fingerprint
+from edgekit.cli.main import app
+from edgekit.devices import load_devices, resolve_board
+from edgekit.devices.bundle import runner_sha256
+from edgekit.fileio import sha256_file
+from edgekit.store import ResultsStore
+from tests.devices._sshd import Sshd
+
+runner = CliRunner()
+QUICK = ["--warmup", "1", "--min-iters", "3", "--min-seconds", "0"]
+
+
+def test_device_check_reads_the_boards_own_fingerprint(home: Path, sshd: Sshd) -> None:
+    result = runner.invoke(app, ["device", "check", "loop", "--json"])
+    assert result.exit_code == 0, result.output
+    check = json.loads(result.stdout)
+    here = fingerprint()
+    fp = check["fingerprint"]
+    # The same CPU answers over ssh: the machine fields read on the board equal this host's.
+    for field in ("cpu_model", "logical_cores", "physical_cores", "usable_cores", "memory_total_mb", "machine", "os"):
+        assert fp[field] == getattr(here, field), field
+    # Read on the board: its python has onnxruntime and numpy only — no edgekit, torch or pydantic.
+    assert fp["tool_versions"]["onnxruntime"] == here.tool_versions["onnxruntime"]
+    assert "edgekit" not in fp["tool_versions"]
+    assert "torch" not in fp["tool_versions"]
+    assert fp["tool_versions"]["edgekit-board-runner"] == here.tool_versions["edgekit"]
+    assert check["runtimes"] == {"onnxruntime-cpu": None}
+    assert check["profile"] == "host"
+    assert check["mismatches"] == []
+    assert check["facts"]["page_size"] > 0
+    assert check["facts"]["kernel"]
+    assert check["fingerprint_id"] != here.id  # board rows never mix with this host's
+
+
+def test_device_check_text_and_profile_mismatch_warning(home: Path) -> None:
+    result = runner.invoke(app, ["device", "check", "loop", "--profile", "raspberry-pi-5"])
+    assert result.exit_code == 0, result.output
+    assert "can time     onnxruntime-cpu" in result.stdout
+    assert "profile      raspberry-pi-5: DOES NOT MATCH" in result.stdout
+    warnings = result.stderr.strip().splitlines()
+    assert (f"warning: the board does not match profile raspberry-pi-5: raspberry-pi-5 has 4x Cortex-A76; "
+            f"the board reports {fingerprint().cpu_model}") in warnings  # fmt: skip
+    assert all(line.startswith("warning: the board does not match profile raspberry-pi-5: ") for line in warnings)
+
+
+def test_bench_on_an_ssh_link_measures_there_and_stores_board_rows(home: Path, sshd: Sshd, tiny: Path) -> None:
+    args = ["bench", str(tiny), "--on", sshd.link, "--profile", "host", "--batch", "1,2", "--json", *QUICK]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["results"]
+    assert [r["cached"] for r in rows] == [False, False]
+    store = ResultsStore()
+    stored = store.query(model="tiny.onnx")
+    assert [r.spec.batch for r in stored] == [1, 2]
+    board_fp = stored[0].fingerprint
+    for r in stored:
+        assert r.board is not None
+        assert (r.board.id, r.board.profile, r.board.link) == ("loop", "host", sshd.link)
+        assert r.fingerprint.id == board_fp.id != fingerprint().id
+        assert r.stats.iters >= 3
+        assert r.stats.latency_ms_p50 > 0
+        assert r.memory is not None
+        assert r.memory.peak_rss_mb > r.memory.baseline_rss_mb > 0
+        assert r.settings["intra_op_threads"] == str(board_fp.usable_cores)
+        prov = r.metric("latency_ms_p50").provenance
+        assert prov.kind == "measured"
+        assert prov.device_profile == "host"
+        assert prov.host == board_fp.id
+        assert prov.note.startswith("measured on host (loop), batch ")
+    # The runner and the artifact sit in the board's cache under their digests.
+    cache = Path(load_devices().boards[0].cache_dir)
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [f"runner-{runner_sha256()[:16]}.pyz", f"{sha256_file(tiny)[:16]}.onnx"]
+    )
+    # A second run finds both results in the store (same board fingerprint), measuring nothing.
+    again = runner.invoke(app, args)
+    assert [r["cached"] for r in json.loads(again.stdout)["results"]] == [True, True]
+    assert store.count() == 2
+
+
+def test_files_already_on_the_board_are_not_copied_again(home: Path, tiny: Path) -> None:
+    board = resolve_board("loop")
+    assert board is not None
+    names = board.ship([tiny])
+    cache = Path(board.cache_dir)
+    before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert board.missing([board.runner_name, names[tiny]]) == []
+    assert board.ship([tiny]) == names
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == before
+    assert not [p for p in cache.iterdir() if p.name.endswith(".partial")]
+
+
+def test_bench_on_prints_the_board_in_the_table(home: Path, tiny: Path) -> None:
+    result = runner.invoke(app, ["bench", str(tiny), "--on", "loop", *QUICK])
+    assert result.exit_code == 0, result.output
+    assert "measured on host (loop, ssh://" in result.stdout
+    assert "tiny" in result.stdout
+    assert "onnxruntime-cpu" in result.stdout
+
+
+def test_devices_lists_boards_with_their_last_check(home: Path) -> None:
+    before = json.loads(runner.invoke(app, ["devices", "--json"]).stdout)
+    assert [(b["id"], b["last_check"]) for b in before["boards"]] == [("loop", None)]
+    assert runner.invoke(app, ["device", "check", "loop"]).exit_code == 0
+    after = json.loads(runner.invoke(app, ["devices", "--json"]).stdout)
+    last = after["boards"][0]["last_check"]
+    assert last["board"] == "loop"
+    assert last["runtimes"] == {"onnxruntime-cpu": None}
+    assert last["mismatches"] == []
+    text = runner.invoke(app, ["devices"])
+    assert "host: matches, times onnxruntime-cpu" in text.stdout
