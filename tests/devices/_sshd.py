@@ -9,6 +9,7 @@ what ``$EDGEKIT_SSH_OPTIONS`` or a board's ``ssh_options`` carry.
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SSHD = Path("/usr/sbin/sshd")
+PRIVSEP_DIR = Path("/run/sshd")  # sshd refuses to start without its privilege-separation directory
 _START_WAIT_S = 20.0
 _STOP_WAIT_S = 10.0
 _CONFIG = """\
@@ -70,6 +72,8 @@ def available() -> str | None:
         return f"{SSHD} is not installed (apt-get install openssh-server)"
     if shutil.which("ssh-keygen") is None or shutil.which("ssh") is None:
         return "the OpenSSH client (ssh, ssh-keygen) is not installed"
+    if not PRIVSEP_DIR.is_dir() and os.geteuid() != 0:
+        return f"sshd needs {PRIVSEP_DIR}, which only root can create here"
     return None
 
 
@@ -106,7 +110,7 @@ def loopback_sshd(folder: Path) -> Iterator[Sshd]:
     """Start sshd on 127.0.0.1 for the current user; stop it (TERM, then KILL) on exit."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     host_key, user_key = keygen(folder / "host_key"), keygen(folder / "user_key")
     (folder / "authorized_keys").write_text((folder / "user_key.pub").read_text())
     port = _free_port()
