@@ -47,13 +47,14 @@ def board_fingerprint(machine: dict[str, Any], versions: dict[str, str]) -> Host
     return HostFingerprint(**machine, tool_versions=versions | {RUNNER_TOOL: __version__})
 
 
-def probe(board: Board, profile: DeviceProfile | None = None) -> BoardCheck:
-    """Ask the board what it is (shipping the runner first if needed) and compare it with ``profile``.
+def probe(board: Board, profile: DeviceProfile | None = None, *, ship: bool = True) -> BoardCheck:
+    """Ask the board what it is (shipping the runner first unless the caller did) and compare it with ``profile``.
 
     Raises:
         BoardError: the link or the runner failed.
     """
-    board.ship([])
+    if ship:
+        board.ship([])
     packages = [p for p in tracked_packages() if p != "edgekit"]  # edgekit itself does not run there
     answer = board.call("probe", {"packages": packages}, _PROBE_TIMEOUT_S)
     fp = board_fingerprint(answer["machine"], answer["versions"])

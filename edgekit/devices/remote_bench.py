@@ -77,7 +77,9 @@ def bench_on_board(board: Board, specs: list[BenchSpec], config: BenchConfig, *,
     """
     check_board_runtimes(specs)
     store = store or ResultsStore()
-    check = probe(board, get_profile(board.label.profile))
+    # One look into the board's cache ships the runner and every artifact (already there: nothing is copied).
+    names = board.ship(sorted({Path(s.source.path) for s in specs}))  # type: ignore[union-attr]
+    check = probe(board, get_profile(board.label.profile), ship=False)
     save_check(check, store)
     specs = [s.model_copy(update={"threads": threads or check.fingerprint.usable_cores}) for s in specs]
     run = BoardRun(check=check, results=[None] * len(specs))
@@ -90,7 +92,6 @@ def bench_on_board(board: Board, specs: list[BenchSpec], config: BenchConfig, *,
                 on_done(hit, True)
         else:
             todo.append(index)
-    names = board.ship(sorted({Path(specs[i].source.path) for i in todo})) if todo else {}  # type: ignore[union-attr]
     for index in todo:
         spec = specs[index]
         try:
