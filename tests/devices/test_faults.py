@@ -87,9 +87,10 @@ def test_runtime_missing_on_the_board_fails_each_cell(home: Path, sshd: Sshd, ti
     [
         ("garbage", [], "the board runner printed something that is not its reply "
                         "('Welcome to the board! Last login: yesterday')"),
-        ("hang", ["--timeout", "2"], "no answer within 7 s (the board or its runner hangs)"),
-        ("killed", ["--min-seconds", "4"], "the board runner died without a reply "
-                                           "(killed by a signal, or the board went away)"),
+        pytest.param("hang", ["--timeout", "2"], "no answer within 7 s (the board or its runner hangs)",
+                     marks=pytest.mark.slow),
+        pytest.param("killed", ["--min-seconds", "4"], "the board runner died without a reply "
+                     "(killed by a signal, or the board went away)", marks=pytest.mark.slow),
     ],
 )  # fmt: skip
 def test_a_runner_fault_fails_its_cell_and_keeps_the_cells_before(
@@ -129,7 +130,10 @@ def _wait_gone(cache: Path) -> list[psutil.Process]:
     return _runners_left(cache)
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "board-lost"])
+@pytest.mark.parametrize(
+    "how",
+    ["ctrl-c", pytest.param("sigterm", marks=pytest.mark.slow), pytest.param("board-lost", marks=pytest.mark.slow)],
+)
 def test_an_interrupted_run_keeps_whole_rows_and_leaves_no_runner(home: Path, sshd: Sshd, tiny: Path, how: str,
                                                                    tmp_path: Path) -> None:  # fmt: skip
     env = os.environ | {HOME_ENV: str(home), "PYTHONPATH": os.pathsep.join(sys.path), "PYTHONWARNINGS": "ignore"}
