@@ -15,6 +15,7 @@ from edgekit.cli.bench import LazyProgress, bench_config, check_device
 from edgekit.compare import CompareConfig, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
+from edgekit.devices import resolve_board
 from edgekit.errors import BadInputError
 from edgekit.models._source import is_registry_name, parse_source
 from edgekit.report import cell_text, used_columns, write_report
@@ -53,18 +54,30 @@ def compare(
     min_iters: Annotated[int, typer.Option(help="timed iterations per cell, at least")] = 10,
     min_seconds: Annotated[float, typer.Option(help="timed seconds per cell, at least")] = 1.0,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has these results")] = False,
+    on: Annotated[
+        str, typer.Option("--on", help="where to measure: local, ssh://user@host[:port], or a board of devices.yaml")
+    ] = "local",
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="the device profile the --on board stands for, e.g. raspberry-pi-5")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Latency at batch 1 and N, p90, throughput, peak RSS, top-1, size, GMACs, params; writes a report."""
+    board = resolve_board(on, profile)
+    if board is None and profile is not None:
+        raise BadInputError("--profile names the device an --on board stands for; pass --on LINK with it")
+    runtime = runtime or (list(board.runtimes) if board else None)
+    protocol = bench_config(warmup, min_iters, min_seconds, timeout)
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
-                             bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
+                             protocol, fresh, split_csv(targets))  # fmt: skip
     with LazyProgress("compare") as progress:
-        result = run_compare(config, on_progress=progress.advance)
+        result = run_compare(config, on_progress=progress.advance, board=board, board_threads=threads)
     files = write_report(result, out)
     if as_json:
         print_json({"comparison": result, "report": {k: str(v) for k, v in vars(files).items()}})
         return
-    _print_table(result)
+    _print_table(result, board.label.id if board else None)
     console.print(f"report: {files.markdown}, {files.html}, {files.plot}")
 
 
@@ -94,7 +107,7 @@ def _compare_config(models: list[str], variant: list[str] | None, runtime: list[
         raise bad_input(exc, limit=1, options=True, empty="compare") from None
 
 
-def _print_table(result: Comparison) -> None:
+def _print_table(result: Comparison, board: str | None = None) -> None:
     from rich.markup import escape
     from rich.text import Text
 
@@ -107,6 +120,7 @@ def _print_table(result: Comparison) -> None:
         table.add_row(row.model, row.variant, row.runtime, *cells)
     console.print(table)
     fp = result.fingerprint
-    console.print(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads {result.config.threads}")
+    where = f"board {board}" if board else "host"
+    console.print(f"{where} {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads {result.config.threads}")
     for note in result.notes + [f"skipped {s}" for s in result.skipped]:
         console.print(Text(f"- {note}"))

@@ -106,14 +106,14 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def loopback_sshd(folder: Path) -> Iterator[Sshd]:
-    """Start sshd on 127.0.0.1 for the current user; stop it (TERM, then KILL) on exit."""
+def loopback_sshd(folder: Path, port: int | None = None) -> Iterator[Sshd]:
+    """Start sshd on 127.0.0.1 (``port``, default a free one) for the current user; stop it (TERM, then KILL)."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     host_key, user_key = keygen(folder / "host_key"), keygen(folder / "user_key")
     (folder / "authorized_keys").write_text((folder / "user_key.pub").read_text())
-    port = _free_port()
+    port = port or _free_port()
     (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {(folder / 'host_key.pub').read_text()}")
     config = folder / "sshd_config"
     config.write_text(_CONFIG.format(port=port, host_key=host_key, folder=folder))
