@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from edgekit.bench import fingerprint
@@ -122,3 +123,23 @@ def test_devices_lists_boards_with_their_last_check(home: Path) -> None:
     assert last["mismatches"] == []
     text = runner.invoke(app, ["devices"])
     assert "host: matches, times onnxruntime-cpu" in text.stdout
+
+
+@pytest.mark.slow  # exports a torchvision model
+def test_compare_on_a_board_measures_its_latency_cells_there(home: Path, sshd: Sshd, tmp_path: Path) -> None:
+    args = ["compare", "squeezenet1_1", "--on", "loop", "--warmup", "1", "--min-iters", "3", "--min-seconds", "0",
+            "--batch", "2", "--out", str(tmp_path / "report"), "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(result.stdout)["comparison"]
+    board_fp = ResultsStore().query(model="squeezenet1_1")[0].fingerprint
+    assert comparison["fingerprint"] == json.loads(board_fp.model_dump_json())
+    (row,) = comparison["rows"]
+    assert row["runtime"] == "onnxruntime-cpu"
+    latency = row["cells"]["latency_ms_per_image_b1"]["provenance"]
+    assert latency["host"] == board_fp.id != fingerprint().id
+    assert latency["device_profile"] == "host"
+    assert latency["note"].startswith("measured on host (loop), batch 1, ")
+    stored = ResultsStore().query(model="squeezenet1_1")
+    assert sorted(r.spec.batch for r in stored) == [1, 2]
+    assert all(r.board is not None and r.board.id == "loop" for r in stored)
