@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from edgekit.cli._common import console, fmt_num, guarded, print_json, split_csv
+from edgekit.cli._common import console, err_console, fmt_num, guarded, print_json, split_csv
 from edgekit.metrics import Metric
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
 from edgekit.recommend import recommend as run
@@ -44,6 +45,9 @@ def recommend(
     show_rejected: Annotated[
         bool, typer.Option("--rejected", help="also list rejected candidates with reasons")
     ] = False,
+    measure: Annotated[
+        bool, typer.Option("--measure", help="first measure the top candidates on each profile's board (devices.yaml)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Rank model × recipe × device × toolchain candidates that fit the budget (pessimistic predictions).
@@ -53,6 +57,17 @@ def recommend(
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
+    failures = []
+    if measure:
+        # Measuring pulls in bench, compare and the device links: kept off the start-up path of a plain recommend.
+        from edgekit.devices.candidates import measure_candidates
+
+        measured = measure_candidates(result, weights=weights)
+        failures = measured.failures
+        if not measured.measured and not failures:
+            err_console.print(Text(f"warning: --measure: no board in devices.yaml for {', '.join(result.profiles)} "
+                                   "times these candidates; nothing was measured"), soft_wrap=True)  # fmt: skip
+        result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)  # with the rows
     exported = export_candidates(result.feasible[:export_top], export, weights) if export and result.fits else []
     if as_json:
         print_json({**result.summary(), "exported": [str(e.out_dir) for e in exported]})
@@ -60,7 +75,9 @@ def recommend(
         _render(result, limit, show_rejected)
         for item in exported:
             console.print(f"exported: {item.out_dir} (manifest {item.manifest_path.name})", markup=False)
-    if not result.fits:
+    for line in failures:
+        err_console.print(Text(f"error: {line}"), soft_wrap=True)
+    if not result.fits or failures:
         raise typer.Exit(1)
 
 

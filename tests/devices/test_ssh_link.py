@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edgekit.bench import fingerprint
+from edgekit.bench import BenchConfig, fingerprint
 from edgekit.cli.main import app
 from edgekit.devices import load_devices, resolve_board
 from edgekit.devices.bundle import runner_sha256
+from edgekit.devices.candidates import measure_candidates
 from edgekit.fileio import sha256_file
+from edgekit.recommend import Constraints, recommend
 from edgekit.store import ResultsStore
 from tests.devices._sshd import Sshd
 
@@ -143,3 +145,26 @@ def test_compare_on_a_board_measures_its_latency_cells_there(home: Path, sshd: S
     stored = ResultsStore().query(model="squeezenet1_1")
     assert sorted(r.spec.batch for r in stored) == [1, 2]
     assert all(r.board is not None and r.board.id == "loop" for r in stored)
+
+
+@pytest.mark.slow  # exports and quantizes a torchvision model
+def test_recommend_measure_measures_the_top_candidates_on_the_profiles_board(home: Path) -> None:
+    constraints = Constraints(ram_mb=4096, fps=1)
+    first = recommend(constraints, "host", ["squeezenet1_1"], ["onnxruntime-cpu"])
+    config = BenchConfig(warmup=1, min_iters=3, min_seconds=0)
+    done = measure_candidates(first, config, top=2)
+    assert done.failures == []
+    assert done.measured == {"loop": 2}
+    stored = ResultsStore().query(model="squeezenet1_1")
+    expected = [c.recipe for c in first.feasible if c.profile == "host"][:2]
+    assert [r.spec.variant for r in stored] == expected
+    assert all(r.board is not None and (r.board.id, r.board.profile) == ("loop", "host") for r in stored)
+    assert all(r.spec.runtime == "onnxruntime-cpu" and r.spec.batch == 1 for r in stored)
+
+
+def test_recommend_measure_without_a_board_for_the_profile_says_so(home: Path) -> None:
+    result = runner.invoke(app, ["recommend", "--ram", "4GB", "--fps", "1", "--profile", "rk3588", "--measure",
+                                 "--models", "squeezenet1_1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == ("warning: --measure: no board in devices.yaml for rk3588 times these "
+                                     "candidates; nothing was measured")  # fmt: skip
