@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edgekit._ort_options import CPU_PROVIDER, session_options, timing_settings
+from edgekit._ort_options import CPU_PROVIDER, run_batches, session_options, timing_settings
 from edgekit._versions import package_versions
 from edgekit.bench._loop import timed_samples
 from edgekit.bench._probe import board_facts, machine_fields
@@ -107,6 +107,23 @@ def bench(request: dict[str, Any]) -> dict[str, Any]:
     return {"stats": stats, "settings": settings, "memory": memory, "load_average_1m": max(loads) if loads else None}
 
 
+def infer(request: dict[str, Any]) -> dict[str, Any]:
+    """Outputs of the artifact on the inputs (an .npy file), as a target's parity check runs it (optimizations on)."""
+    missing = _missing("onnxruntime")
+    if missing:
+        raise BoardFaultError("MissingDependencyError", f"{missing} on the board (there: python3 -m pip install "
+                              "onnxruntime)")  # fmt: skip
+    import base64
+
+    import numpy as np
+    import onnxruntime as ort
+
+    artifact, inputs = (str(Path(request[k]).expanduser()) for k in ("artifact", "inputs"))
+    session = ort.InferenceSession(artifact, session_options(ort, request.get("threads")), providers=[CPU_PROVIDER])
+    outputs = np.ascontiguousarray(run_batches(session, np.load(inputs)), dtype=np.float32)
+    return {"shape": list(outputs.shape), "float32_b64": base64.b64encode(outputs.tobytes()).decode("ascii")}
+
+
 def _load_average() -> float | None:
     try:
         return os.getloadavg()[0]
@@ -143,7 +160,7 @@ def main(argv: list[str]) -> None:
             raise BoardFaultError("BoardProtocolError", f"board runner speaks {BOARD_PROTOCOL}, the request {got!r}")
         if request.get("deadline_s"):
             _arm_deadline(float(request["deadline_s"]))
-        handlers = {"probe": probe, "bench": bench}
+        handlers = {"probe": probe, "bench": bench, "infer": infer}
         if command not in handlers:
             raise BoardFaultError("BoardProtocolError", f"unknown board runner command {command!r}")
         _reply({"result": handlers[command](request)})

@@ -168,3 +168,27 @@ def test_recommend_measure_without_a_board_for_the_profile_says_so(home: Path) -
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == ("warning: --measure: no board in devices.yaml for rk3588 times these "
                                      "candidates; nothing was measured")  # fmt: skip
+
+
+def test_export_verify_on_runs_the_parity_check_on_the_board(home: Path, tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    result = runner.invoke(app, ["export", str(tiny), "--target", "onnxruntime-cpu", "--out", str(out),
+                                 "--verify-on", "loop", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    verification = json.loads(result.stdout)["manifest"]["verification"]
+    assert verification["status"] == "passed"
+    assert verification["verifier"] == "onnxruntime on board loop"
+    assert verification["tool_versions"]["onnxruntime"] == fingerprint().tool_versions["onnxruntime"]
+    assert "edgekit-board-runner" in verification["tool_versions"]
+    (check,) = verification["checks"]
+    assert check["passed"]
+    assert check["candidate"] == "onnxruntime-cpu (onnxruntime on board loop)"
+    # Same CPU, same onnxruntime: the board's outputs equal this machine's run of the file.
+    assert check["fidelity"]["max_abs_error"] < 1e-4
+    assert check["fidelity"]["n_samples"] == 8
+    refused = runner.invoke(app, ["export", str(tiny), "--target", "openvino-cpu", "--out", str(tmp_path / "o"),
+                                  "--verify-on", "loop"])  # fmt: skip
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == ("error: --verify-on runs the parity check of onnxruntime CPU targets on a "
+                                      "board; target openvino-cpu is verified with openvino")  # fmt: skip
+    assert not (tmp_path / "o").exists()
