@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from edgekit import errors
+from edgekit.bench._probe import load_average
 from edgekit.bench._rss import peak_rss_mb, reset_peak_rss, rss_mb
 from edgekit.bench._spec import BenchConfig, BenchSpec
 from edgekit.bench._stats import LatencyStats, MemoryStats
@@ -65,24 +66,16 @@ def check_runnable(runner: Runner, spec: BenchSpec) -> None:
 def execute(spec: BenchSpec, config: BenchConfig) -> RawResult:
     """Prepare and measure in this process (no memory figure: the process has a history)."""
     prepared = get_runner(spec.runtime).prepare(spec.source, spec.batch, spec.threads)
-    load_before = _load_average()
+    load_before = load_average()
     try:
         stats = measure(prepared.run, warmup=config.warmup, min_iters=config.min_iters,
                         min_seconds=config.min_seconds, sync=prepared.sync, timer=prepared.timer,
                         batch_size=spec.batch)  # fmt: skip
     finally:
         prepared.close()
-    after = _load_average()
+    after = load_average()
     load = max(load_before, after) if load_before is not None and after is not None else None
     return RawResult(stats=stats, settings=prepared.settings, load_average_1m=load)
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (runnable threads, ours included), where the OS reports one."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        return None
 
 
 def _execute_group(specs: list[BenchSpec], config: BenchConfig) -> list[RawResult]:

@@ -113,6 +113,14 @@ def machine_fields() -> dict[str, object]:
     }  # fmt: skip
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (runnable threads, ours included), where the OS reports one."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return None
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text().strip() or None

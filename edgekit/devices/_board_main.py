@@ -25,7 +25,7 @@ from typing import Any
 from edgekit._ort_options import CPU_PROVIDER, run_batches, session_options, timing_settings
 from edgekit._versions import package_versions
 from edgekit.bench._loop import timed_samples
-from edgekit.bench._probe import board_facts, machine_fields
+from edgekit.bench._probe import board_facts, load_average, machine_fields
 from edgekit.bench._rss import peak_rss_mb, rss_mb
 
 try:  # numpy: every runtime needs it anyway; without it the probe still answers and says so
@@ -97,10 +97,10 @@ def bench(request: dict[str, Any]) -> dict[str, Any]:
     baseline = rss_mb()
     artifact = str(Path(request["artifact"]).expanduser())
     run, settings = PREPARERS[runtime][0](artifact, request["shape"], request["threads"])
-    load_before = _load_average()
+    load_before = load_average()
     samples, seconds = timed_samples(run, warmup=config["warmup"], min_iters=config["min_iters"],
                                      min_seconds=config["min_seconds"])  # fmt: skip
-    loads = [x for x in (load_before, _load_average()) if x is not None]
+    loads = [x for x in (load_before, load_average()) if x is not None]
     stats = latency_summary(samples, batch_size=request["shape"][0], warmup_iters=config["warmup"],
                             measured_seconds=seconds)  # fmt: skip
     memory = {"peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline, "peak_is_per_cell": True}
@@ -122,13 +122,6 @@ def infer(request: dict[str, Any]) -> dict[str, Any]:
     session = ort.InferenceSession(artifact, session_options(ort, request.get("threads")), providers=[CPU_PROVIDER])
     outputs = np.ascontiguousarray(run_batches(session, np.load(inputs)), dtype=np.float32)
     return {"shape": list(outputs.shape), "float32_b64": base64.b64encode(outputs.tobytes()).decode("ascii")}
-
-
-def _load_average() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
 
 
 def _exit_on_eof() -> None:
