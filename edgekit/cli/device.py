@@ -11,7 +11,7 @@ from rich.text import Text
 from edgekit.cli._common import console, err_console, guarded, print_json
 from edgekit.devices import BoardCheck, last_check, load_devices, probe, resolve_board, save_check
 from edgekit.devices.config import devices_path
-from edgekit.errors import BadInputError
+from edgekit.errors import BadInputError, StoreError
 from edgekit.profiles import get_profile
 from edgekit.store import ResultsStore
 
@@ -33,7 +33,10 @@ def device(
         raise BadInputError("device check needs a board: ssh://user@host[:port] or a board of devices.yaml")
     wanted = profile or (board.label.profile if board.label.profile != "unknown" else None)
     check = probe(board, get_profile(wanted) if wanted else None)
-    save_check(check, ResultsStore())
+    try:
+        save_check(check, ResultsStore())
+    except StoreError as exc:  # a read-only or broken store: the check itself still stands
+        err_console.print(Text(f"warning: the check is not kept for `edgekit devices`: {exc}"), soft_wrap=True)
     if as_json:
         print_json(check.model_dump(mode="json") | {"fingerprint_id": check.fingerprint.id})
         return
