@@ -19,12 +19,14 @@ _SYS_CPU = Path("/sys/devices/system/cpu")
 _OS_RELEASE = Path("/etc/os-release")
 # /proc/cpuinfo keys naming the CPU: x86 "model name", older ARM kernels "Hardware", some SoCs "cpu model".
 _MODEL_KEYS = ("model name", "hardware", "cpu model")
-# ARM cores by MIDR part number (implementer 0x41, Arm Ltd): aarch64 kernels print no model name.
+# ARM cores by MIDR part number (Arm Ltd's, plus NVIDIA's Carmel): aarch64 kernels print no model name.
 ARM_PARTS = {"0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",
              "0xd08": "Cortex-A72", "0xd09": "Cortex-A73", "0xd0a": "Cortex-A75", "0xd0b": "Cortex-A76",
-             "0xd0c": "Neoverse-N1", "0xd0d": "Cortex-A77", "0xd41": "Cortex-A78", "0xd44": "Cortex-X1",
-             "0xd46": "Cortex-A510", "0xd47": "Cortex-A710", "0xd48": "Cortex-X2", "0xd4b": "Cortex-A78C",
-             "0xd4d": "Cortex-A715", "0xd4e": "Cortex-X3", "0xd40": "Neoverse-V1", "0xd49": "Neoverse-N2"}  # fmt: skip
+             "0xd0c": "Neoverse-N1", "0xd0d": "Cortex-A77", "0xd0e": "Cortex-A76AE", "0xd40": "Neoverse-V1",
+             "0xd41": "Cortex-A78", "0xd42": "Cortex-A78AE", "0xd44": "Cortex-X1", "0xd46": "Cortex-A510",
+             "0xd47": "Cortex-A710", "0xd48": "Cortex-X2", "0xd49": "Neoverse-N2", "0xd4b": "Cortex-A78C",
+             "0xd4d": "Cortex-A715", "0xd4e": "Cortex-X3", "0xd4f": "Neoverse-V2", "0xd80": "Cortex-A520",
+             "0xd81": "Cortex-A720", "0xd82": "Cortex-X4", "0x004": "Carmel"}  # fmt: skip
 
 
 def _cpuinfo_lines() -> list[str]:

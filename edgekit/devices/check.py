@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -71,7 +72,7 @@ def profile_mismatches(fp: HostFingerprint, facts: dict[str, Any], profile: Devi
     expected = {c.core: c.count for c in profile.cpu.clusters}
     reported = facts.get("core_types") or {}
     named = " ".join([fp.cpu_model, *reported]).lower()
-    if not all(core.lower() in named for core in expected):
+    if not all(_core_reported(core, profile.name, named) for core in expected):
         want = " + ".join(f"{n}x {c}" for c, n in expected.items())
         found.append(f"{profile.id} has {want}; the board reports {fp.cpu_model}")
     if fp.logical_cores != profile.cpu.cores:
@@ -84,3 +85,14 @@ def profile_mismatches(fp: HostFingerprint, facts: dict[str, Any], profile: Devi
     if not low * ram <= fp.memory_total_mb <= high * ram:
         found.append(f"{profile.id} has {ram:.0f} MB of RAM; the board reports {fp.memory_total_mb:.0f} MB")
     return found
+
+
+def _core_reported(core: str, profile_name: str, named: str) -> bool:
+    """Whether the board names the profile's core: its Cortex/Neoverse numbers (``A78`` of "Kryo 670 Gold
+    (Cortex-A78 class)", ``A715`` or ``A710`` of "Cortex-A715/A710"), else the core's own name (``AMD EPYC``,
+    ``Carmel``), else a model number of the profile's name (``N5105`` for a Tremont Celeron)."""
+    numbers = re.findall(r"(?<![a-z])[axm]\d{1,3}[a-z]*", core.lower().replace("cortex-", " ").replace("/", " "))
+    if numbers:
+        return any(re.search(rf"(?<![a-z0-9]){n}(?![0-9])", named) for n in numbers)
+    models = [w for w in re.findall(r"[a-z0-9-]+", profile_name.lower()) if len(w) >= 4 and any(c.isdigit() for c in w)]
+    return core.lower() in named or any(m in named for m in models)

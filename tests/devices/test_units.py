@@ -178,3 +178,23 @@ def test_bench_on_refuses_runtimes_a_board_cannot_time(tmp_path: Path, monkeypat
     local = runner.invoke(app, ["bench", str(tiny), "--profile", "host"])
     assert local.exit_code == 2
     assert local.stderr.strip() == "error: --profile names the device an --on board stands for; pass --on LINK with it"
+
+
+@pytest.mark.parametrize(
+    ("profile", "cpu_model", "cores", "named"),
+    [
+        ("jetson-orin-nano", "6x Cortex-A78AE", {"Cortex-A78AE": 6}, True),
+        ("raspberry-pi-5", "4x Cortex-A72", {"Cortex-A72": 4}, False),
+        ("raspberry-pi-4", "4x Cortex-A72", {"Cortex-A72": 4}, True),
+        ("celeron-n5105", "Intel(R) Celeron(R) N5105 @ 2.00GHz", {}, True),
+        ("celeron-n5105", "Intel(R) Celeron(R) J4125 CPU @ 2.00GHz", {}, False),
+        ("qcs6490", "1x Cortex-A78 + 3x Cortex-A78 + 4x Cortex-A55", {"Cortex-A78": 4, "Cortex-A55": 4}, True),
+        ("jetson-agx-xavier", "8x Carmel", {"Carmel": 8}, True),
+    ],
+)
+def test_core_names_are_matched_as_boards_report_them(profile: str, cpu_model: str, cores: dict[str, int],
+                                                      named: bool) -> None:  # fmt: skip
+    fp = fingerprint().model_copy(update={"cpu_model": cpu_model})
+    messages = profile_mismatches(fp, {"core_types": cores}, get_profile(profile))
+    core_lines = [m for m in messages if m.startswith(f"{profile} has ") and "x " in m.split(";")[0]]
+    assert (core_lines == []) is named, messages
