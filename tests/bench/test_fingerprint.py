@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edgekit.bench import fingerprint
 from edgekit.bench import _probe as fingerprint_module
+from edgekit.bench import fingerprint
 
 
 def test_fingerprint_records_host_and_versions() -> None:
