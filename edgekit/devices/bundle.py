@@ -18,9 +18,17 @@ from functools import lru_cache
 from pathlib import Path
 
 ENTRY = "edgekit.devices._board_main"
+MIN_PYTHON = (3, 9)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # .../edgekit
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry: reproducible bytes
-_MAIN = f"import sys\nfrom {ENTRY} import main\nmain(sys.argv)\n"
+# Written for any Python (2.7 included) so that an old board Python gets this line, not a SyntaxError.
+_MAIN = f"""import sys
+if sys.version_info < {MIN_PYTHON!r}:
+    sys.stderr.write("the edgekit board runner needs Python >= {MIN_PYTHON[0]}.{MIN_PYTHON[1]}; this is %d.%d\\n" % sys.version_info[:2])
+    sys.exit(9)
+from {ENTRY} import main
+main(sys.argv)
+"""
 
 
 def module_path(module: str) -> Path:

@@ -103,3 +103,15 @@ def test_the_runner_answers_on_the_oldest_supported_python(tmp_path: Path, versi
     bundle.write_bytes(runner_bundle())
     reply = _run([str(python), "-I"], bundle, {"protocol": BOARD_PROTOCOL, "packages": []})
     assert reply["result"]["machine"]["python"].startswith(f"{version}.")  # type: ignore[index]
+
+
+def test_an_older_python_gets_one_line_not_a_syntax_error(tmp_path: Path) -> None:
+    python = next(iter(Path.home().glob(".pyenv/versions/3.8.*/bin/python")), None)
+    if python is None:
+        pytest.skip("no Python 3.8 here")
+    bundle = tmp_path / "runner.pyz"
+    bundle.write_bytes(runner_bundle())
+    done = subprocess.run([str(python), str(bundle), "probe"], input="{}\n", capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert (done.returncode, done.stdout) == (9, "")
+    assert done.stderr == "the edgekit board runner needs Python >= 3.9; this is 3.8\n"
