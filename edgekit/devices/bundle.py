@@ -22,9 +22,10 @@ MIN_PYTHON = (3, 9)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # .../edgekit
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry: reproducible bytes
 # Written for any Python (2.7 included) so that an old board Python gets this line, not a SyntaxError.
+_TOO_OLD = f"the edgekit board runner needs Python >= {MIN_PYTHON[0]}.{MIN_PYTHON[1]}; this is %d.%d\\n"
 _MAIN = f"""import sys
 if sys.version_info < {MIN_PYTHON!r}:
-    sys.stderr.write("the edgekit board runner needs Python >= {MIN_PYTHON[0]}.{MIN_PYTHON[1]}; this is %d.%d\\n" % sys.version_info[:2])
+    sys.stderr.write("{_TOO_OLD}" % sys.version_info[:2])
     sys.exit(9)
 from {ENTRY} import main
 main(sys.argv)
