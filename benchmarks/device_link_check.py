@@ -30,20 +30,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from edgekit.bench import fingerprint  # noqa: E402
-from tests.devices._boards import minimal_python  # noqa: E402
-from tests.devices._sshd import loopback_sshd  # noqa: E402
+from edgekit.store import ResultsStore  # noqa: E402
+from tests.bench._tiny import tiny_onnx  # noqa: E402
+from tests.devices._boards import faulty_python, minimal_python  # noqa: E402
+from tests.devices._sshd import Sshd, keygen, loopback_sshd  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "device_link.md"
 MODEL = "mobilenet_v2"
 
 
-def edgekit(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+def edgekit(args: list[str], env: dict[str, str], check: bool = True) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run the CLI in a fresh process; return it and its wall time."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", "from edgekit.cli.main import main; main()", *args], env=env,
                           capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
     wall = time.perf_counter() - start
-    if done.returncode != 0:
+    if check and done.returncode != 0:
         raise SystemExit(f"edgekit {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
     return done, wall
 
@@ -91,7 +93,72 @@ def main() -> None:
             overhead.append((label, wall, row["stats"]["measured_seconds"]))
         _, local_wall = bench_row(local_cmd, env)
         local_loop = rounds[-1][2]["stats"]["measured_seconds"]
+        fault_rows = faults(sshd, work, python, env)
     write_report(check.stdout, rounds, loads, overhead, opts, local_wall, local_loop, remote_cmd, sshd.link)
+    write_faults(fault_rows)
+
+
+# (name, what devices.yaml / the environment changes, extra bench options); each run times batch 1 and 2 of a
+# tiny ONNX file, the fault hitting the batch-2 cell where it can (the board python's 2nd bench call).
+FAULTS = [
+    ("board unreachable", {"link": "closed-port"}, []),
+    ("authentication refused", {"key": "stranger"}, []),
+    ("runtime missing on the board", {"python": "numpy-only"}, []),
+    ("runner prints garbage", {"python": "garbage"}, []),
+    ("runner hangs", {"python": "hang"}, ["--timeout", "2"]),
+    ("runner killed mid-run", {"python": "killed"}, ["--min-seconds", "4"]),
+]
+
+
+def faults(sshd: Sshd, work: Path, python: Path, env: dict[str, str]) -> list[tuple]:
+    """Run each fault through the CLI; return (name, command, exit code, stderr, rows kept)."""
+    tiny_onnx(work / "tiny.onnx")
+    rows = []
+    for name, change, extra in FAULTS:
+        case = work / "faults" / name.replace(" ", "-")
+        (case / "home").mkdir(parents=True)
+        board_python = python
+        run_env = dict(env) | {"EDGEKIT_HOME": str(case / "home")}
+        link = sshd.link
+        if change.get("python") == "numpy-only":
+            board_python = minimal_python(case / "numpy-only", packages=("numpy",))
+        elif change.get("python"):
+            board_python = faulty_python(case / "faulty", python, change["python"], from_call=2)
+        if change.get("link"):
+            link = f"ssh://{sshd.user}@127.0.0.1:{sshd.port + 1}"
+        if change.get("key"):
+            run_env["EDGEKIT_SSH_OPTIONS"] = shlex.join(sshd.client_options(key=keygen(case / "stranger")))
+        board = {"id": "loopback", "profile": "host", "link": link, "python": str(board_python),
+                 "cache_dir": str(case / "cache")}  # fmt: skip
+        (case / "home" / "devices.yaml").write_text(yaml.safe_dump({"schema_version": 1, "boards": [board]}))
+        args = ["bench", "tiny.onnx", "--on", "loopback", "--batch", "1,2", "--warmup", "1", "--min-iters", "3",
+                "--min-seconds", "0", *extra]  # fmt: skip
+        command = [sys.executable, "-c", "from edgekit.cli.main import main; main()", *args]
+        done = subprocess.run(command, env=run_env, cwd=work, capture_output=True, text=True, timeout=300,
+                              check=False)  # fmt: skip
+        kept = [r.spec.batch for r in ResultsStore(case / "home" / "results.sqlite", read_only=True).query()]
+        rows.append((name, " ".join(["edgekit", *args]), done.returncode, done.stderr.strip(), kept))
+    return rows
+
+
+def write_faults(rows: list[tuple]) -> None:
+    lines = [
+        "",
+        "## Faults (each against the loopback sshd; `bench tiny.onnx --on loopback --batch 1,2`)",
+        "",
+        "The fault hits the batch-2 cell where it can (a board Python that misbehaves from its 2nd bench call on).",
+        "",
+        "| fault | exit | rows kept (batch) | what it printed (stderr) |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {code} | {kept or 'none'} | `{err}` |".replace("\n", "` `")
+            for name, _, code, err, kept in rows
+        ],
+        "",
+    ]
+    with OUT.open("a") as out:
+        out.write("\n".join(lines))
+    print("\n".join(lines))
 
 
 def write_report(check: str, rounds: list[tuple], loads: list[float], overhead: list[tuple[str, float, float]],
