@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit._ort_options import CPU_PROVIDER, run_batches, session_options, timing_settings
+from edgekit._ov_options import timed_request
 from edgekit._versions import package_versions
 from edgekit.bench._loop import timed_samples
 from edgekit.bench._probe import board_facts, load_average, machine_fields
@@ -56,6 +57,23 @@ def _missing(module: str) -> str | None:
     return NUMPY_MISSING or (None if importlib.util.find_spec(module) else f"{module} is not installed")
 
 
+Prepare = Callable[[str, list[int], int], tuple[Callable[[], object], dict[str, str]]]
+# Runners the board can time, by edgekit runner name: (prepare, the module it needs). Filled by @board_runner.
+PREPARERS: dict[str, tuple[Prepare, str]] = {}
+DEFAULT_RUNTIME = "onnxruntime-cpu"  # what --on times when neither --runtime nor devices.yaml names one
+
+
+def board_runner(name: str, module: str) -> Callable[[Prepare], Prepare]:
+    """Register how the board loads a file for runner ``name`` (which needs ``module``)."""
+
+    def register(prepare: Prepare) -> Prepare:
+        PREPARERS[name] = (prepare, module)
+        return prepare
+
+    return register
+
+
+@board_runner("onnxruntime-cpu", "onnxruntime")
 def _onnxruntime_cpu(artifact: str, shape: list[int], threads: int) -> tuple[Callable[[], object], dict[str, str]]:
     import onnxruntime as ort
 
@@ -69,8 +87,19 @@ def _onnxruntime_cpu(artifact: str, shape: list[int], threads: int) -> tuple[Cal
     return (lambda: session.run(None, feed)), timing_settings(providers, threads)
 
 
-# Runners the board can time, by edgekit runner name, with the module each needs.
-PREPARERS = {"onnxruntime-cpu": (_onnxruntime_cpu, "onnxruntime")}
+@board_runner("openvino-cpu", "openvino")
+def _openvino_cpu(artifact: str, shape: list[int], threads: int) -> tuple[Callable[[], object], dict[str, str]]:
+    import openvino as ov
+
+    core = ov.Core()
+    try:
+        model = core.read_model(artifact)
+    except RuntimeError as exc:
+        said = " ".join(line for line in str(exc).splitlines() if line.strip())[:200]
+        raise BoardFaultError("BadInputError", f"OpenVINO on the board cannot read the model: {said}") from None
+    if len(model.inputs) != 1:
+        raise BoardFaultError("BadInputError", f"expected one input, found {len(model.inputs)}")
+    return timed_request(ov, core, model, tuple(shape), threads, random_pixels(tuple(shape)))
 
 
 def runtimes() -> dict[str, str | None]:

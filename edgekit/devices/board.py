@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.bench._spec import BoardLabel
-from edgekit.devices._board_main import BOARD_PROTOCOL, PREPARERS, REPLY_MARK
+from edgekit.devices._board_main import BOARD_PROTOCOL, DEFAULT_RUNTIME, REPLY_MARK
 from edgekit.devices.bundle import runner_bundle, runner_sha256
 from edgekit.devices.ssh import SshTransport
 from edgekit.errors import BoardError, BoardProtocolError
@@ -46,7 +46,7 @@ class Board:
     transport: SshTransport
     python: str = DEFAULT_PYTHON
     cache_dir: str = DEFAULT_CACHE
-    runtimes: tuple[str, ...] = tuple(PREPARERS)  # what --on times when no --runtime is given
+    runtimes: tuple[str, ...] = (DEFAULT_RUNTIME,)  # what --on times when no --runtime is given
 
     @property
     def runner_name(self) -> str:

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from edgekit._datafile import load_data_file
 from edgekit._registry import require_known
 from edgekit.bench._spec import BoardLabel
-from edgekit.devices._board_main import PREPARERS
+from edgekit.devices._board_main import DEFAULT_RUNTIME, PREPARERS
 from edgekit.devices.board import DEFAULT_CACHE, DEFAULT_PYTHON, Board
 from edgekit.devices.link import LOCAL, is_link, parse_link
 from edgekit.devices.ssh import DEFAULT_CONNECT_TIMEOUT_S, SshTransport
@@ -42,7 +42,7 @@ class BoardConfig(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="the name --on takes")
     profile: str = Field(description="the device profile the board stands for (profiles/<id>.yaml)")
     link: str = Field(description="ssh://user@host[:port]")
-    runtimes: list[str] = Field(default_factory=lambda: ["onnxruntime-cpu"], description="runners to time there")
+    runtimes: list[str] = Field(default_factory=lambda: [DEFAULT_RUNTIME], description="runners to time there")
     python: str = Field(DEFAULT_PYTHON, min_length=1, description="the board's Python >= 3.9")
     ssh_options: list[str] = Field(default_factory=list, description="extra OpenSSH client arguments")
     cache_dir: str = Field(DEFAULT_CACHE, min_length=1, description="where the board keeps the runner and models")

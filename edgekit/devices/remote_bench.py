@@ -48,8 +48,8 @@ def check_board_runtimes(specs: list[BenchSpec]) -> None:
         if spec.runtime not in PREPARERS:
             raise BadInputError(f"{spec.runtime} cannot be timed on a board yet; board runtimes: "
                                 f"{', '.join(PREPARERS)} (pass --runtime onnxruntime)")  # fmt: skip
-        if not isinstance(spec.source, ArtifactSource):
-            raise BadInputError(f"{spec.model}: only model files are shipped to a board")
+        if not isinstance(spec.source, ArtifactSource) or Path(spec.source.path).suffix.lower() != ".onnx":
+            raise BadInputError(f"{spec.model}: a board is sent ONNX files (the board converts nothing)")
 
 
 def save_check(check: BoardCheck, store: ResultsStore) -> None:

@@ -17,9 +17,10 @@ from edgekit.devices._board_main import BOARD_PROTOCOL, REPLY_MARK
 from edgekit.devices.bundle import bundled_modules, module_path, runner_bundle
 
 # The protocol modules local bench imports; the runner must ship these very files, not copies.
-PROTOCOL_MODULES = ["edgekit._ort_options", "edgekit._versions", "edgekit.bench._loop", "edgekit.bench._pixels",
-                    "edgekit.bench._probe", "edgekit.bench._rss", "edgekit.bench._summary"]  # fmt: skip
-BOARD_PACKAGES = {"numpy", "onnxruntime", "psutil"}  # psutil only where installed (a fallback otherwise)
+PROTOCOL_MODULES = ["edgekit._ort_options", "edgekit._ov_options", "edgekit._versions", "edgekit.bench._loop",
+                    "edgekit.bench._pixels", "edgekit.bench._probe", "edgekit.bench._rss",
+                    "edgekit.bench._summary"]  # fmt: skip
+BOARD_PACKAGES = {"numpy", "onnxruntime", "openvino", "psutil"}  # psutil only where installed (a fallback otherwise)
 _PY39 = (3, 9)
 
 
@@ -38,7 +39,8 @@ def test_local_bench_uses_those_modules() -> None:
     # measure() is the loop of _loop, summarize() the percentiles of _summary, _child the RSS of _rss.
     uses = {"edgekit.bench.measure": "edgekit.bench._loop", "edgekit.bench._stats": "edgekit.bench._summary",
             "edgekit.bench._child": "edgekit.bench._rss", "edgekit.bench.host": "edgekit.bench._probe",
-            "edgekit.bench._inputs": "edgekit.bench._pixels", "edgekit.ort": "edgekit._ort_options"}  # fmt: skip
+            "edgekit.bench._inputs": "edgekit.bench._pixels", "edgekit.ort": "edgekit._ort_options",
+            "edgekit.runtimes.openvino": "edgekit._ov_options"}  # fmt: skip
     for user, used in uses.items():
         tree = ast.parse(module_path(user).read_text())
         assert used in {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}, user
@@ -90,7 +92,7 @@ def test_the_runner_runs_without_edgekits_dependencies(tmp_path: Path) -> None:
     here = fingerprint()
     fields = ("cpu_model", "physical_cores", "memory_total_mb")
     assert {k: machine[k] for k in fields} == {k: getattr(here, k) for k in fields}
-    assert reply["result"]["runtimes"] == {"onnxruntime-cpu": None}  # type: ignore[index]
+    assert reply["result"]["runtimes"]["onnxruntime-cpu"] is None  # type: ignore[index]
 
 
 @pytest.mark.parametrize("version", ["3.9"])

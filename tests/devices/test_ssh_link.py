@@ -20,7 +20,9 @@ from edgekit.devices.candidates import measure_candidates
 from edgekit.fileio import sha256_file
 from edgekit.recommend import Constraints, recommend
 from edgekit.store import ResultsStore
+from tests.devices._boards import minimal_python
 from tests.devices._sshd import Sshd
+from tests.devices.conftest import loop_board, write_devices
 
 runner = CliRunner()
 QUICK = ["--warmup", "1", "--min-iters", "3", "--min-seconds", "0"]
@@ -40,7 +42,7 @@ def test_device_check_reads_the_boards_own_fingerprint(home: Path, sshd: Sshd) -
     assert "edgekit" not in fp["tool_versions"]
     assert "torch" not in fp["tool_versions"]
     assert fp["tool_versions"]["edgekit-board-runner"] == here.tool_versions["edgekit"]
-    assert check["runtimes"] == {"onnxruntime-cpu": None}
+    assert check["runtimes"] == {"onnxruntime-cpu": None, "openvino-cpu": "openvino is not installed"}
     assert check["profile"] == "host"
     assert check["mismatches"] == []
     assert check["facts"]["page_size"] > 0
@@ -121,7 +123,7 @@ def test_devices_lists_boards_with_their_last_check(home: Path) -> None:
     after = json.loads(runner.invoke(app, ["devices", "--json"]).stdout)
     last = after["boards"][0]["last_check"]
     assert last["board"] == "loop"
-    assert last["runtimes"] == {"onnxruntime-cpu": None}
+    assert last["runtimes"]["onnxruntime-cpu"] is None
     assert last["mismatches"] == []
     text = runner.invoke(app, ["devices"])
     assert "host: matches, times onnxruntime-cpu" in text.stdout
@@ -192,3 +194,21 @@ def test_export_verify_on_runs_the_parity_check_on_the_board(home: Path, tiny: P
     assert refused.stderr.strip() == ("error: --verify-on runs the parity check of onnxruntime CPU targets on a "
                                       "board; target openvino-cpu is verified with openvino")  # fmt: skip
     assert not (tmp_path / "o").exists()
+
+
+def test_bench_on_times_openvino_on_a_board_that_has_it(home: Path, sshd: Sshd, tiny: Path, tmp_path: Path) -> None:
+    python = minimal_python(tmp_path / "ov-python", packages=("numpy", "openvino"))
+    write_devices(home, loop_board(sshd, python, tmp_path / "board-cache", runtimes=["openvino-cpu"]))
+    result = runner.invoke(app, ["bench", str(tiny), "--on", "loop", "--json", "--warmup", "1", "--min-iters", "3",
+                                 "--min-seconds", "0"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["results"]
+    stored = row["result"]
+    assert stored["spec"]["runtime"] == "openvino-cpu"
+    # Compiled on the board exactly as the local runner compiles (one module: edgekit/_ov_options.py).
+    threads = str(fingerprint().usable_cores)
+    assert stored["settings"] == {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32",
+                                  "INFERENCE_NUM_THREADS": threads, "device": "CPU"}  # fmt: skip
+    assert set(stored["runtime_versions"]) == {"openvino", "edgekit-board-runner"}
+    check = json.loads(runner.invoke(app, ["device", "check", "loop", "--json"]).stdout)
+    assert check["runtimes"] == {"onnxruntime-cpu": "onnxruntime is not installed", "openvino-cpu": None}
