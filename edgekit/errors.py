@@ -37,6 +37,16 @@ class CalibrationError(EdgekitError):
     """A calibrator cannot summarise the activations it saw (e.g. a histogram of a near-constant tensor)."""
 
 
+class BoardError(EdgekitError):
+    """A board reached through a device link failed: unreachable, refused, timed out, or its runner broke."""
+
+    exit_code = 1
+
+
+class BoardProtocolError(BoardError):
+    """The board runner spoke another protocol version or replied with something that is not its reply."""
+
+
 class StoreError(EdgekitError):
     """The results store cannot be used: corrupt, foreign, written by a newer edgekit, or not writable."""
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from edgekit._ort_options import CPU_PROVIDER, run_batches, session_options
 from edgekit.errors import BadInputError
 
 if TYPE_CHECKING:
     import onnxruntime as ort
 
-CPU_PROVIDER = "CPUExecutionProvider"
-_ORT_WARNINGS_OFF = 3  # ORT log severity: 3 = errors only
+__all__ = ["CPU_PROVIDER", "make_session", "run_batches"]
 
 
 def make_session(
@@ -35,29 +33,10 @@ def make_session(
     """
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = _ORT_WARNINGS_OFF
-    options.inter_op_num_threads = 1
-    if threads:
-        options.intra_op_num_threads = threads
-    options.graph_optimization_level = (
-        ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    )
+    options = session_options(ort, threads, optimize)
     source = str(model) if isinstance(model, Path) else model
     try:
         return ort.InferenceSession(source, options, providers=providers or [CPU_PROVIDER])
     except Exception as exc:  # onnxruntime raises its own unexported exception types
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise BadInputError(f"onnxruntime cannot load the model: {first_line}") from exc
-
-
-def run_batches(session: ort.InferenceSession, pixels: np.ndarray, batch: int = 8) -> np.ndarray:
-    """Run (N, C, H, W) float32 inputs through a single-input session, ``batch`` at a time.
-
-    A model exported with a static batch of 1 is run one image at a time.
-    """
-    (spec,) = session.get_inputs()
-    static_batch = spec.shape[0] if isinstance(spec.shape[0], int) else None
-    step = static_batch or batch
-    outputs = [session.run(None, {spec.name: pixels[i : i + step]})[0] for i in range(0, len(pixels), step)]
-    return np.concatenate(outputs, axis=0)

@@ -8,11 +8,9 @@ run in ascending batch order, and the process's RSS high-water mark is reset bet
 from __future__ import annotations
 
 import ctypes
-import gc
 import importlib
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -22,10 +20,11 @@ import time
 import traceback
 from pathlib import Path
 
-import psutil
 from pydantic import BaseModel, ConfigDict
 
 from edgekit import errors
+from edgekit.bench._probe import load_average
+from edgekit.bench._rss import peak_rss_mb, reset_peak_rss, rss_mb
 from edgekit.bench._spec import BenchConfig, BenchSpec
 from edgekit.bench._stats import LatencyStats, MemoryStats
 from edgekit.bench.measure import measure
@@ -33,12 +32,6 @@ from edgekit.bench.runners import Runner, get_runner
 from edgekit.errors import BadInputError, EdgekitError, MissingDependencyError
 from edgekit.fileio import atomic_path
 
-_MB = 2**20
-# ru_maxrss is in KiB on Linux, bytes on macOS.
-_MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024
-_PROC_STATUS = Path("/proc/self/status")
-_CLEAR_REFS = Path("/proc/self/clear_refs")
-_RESET_PEAK_RSS = "5"  # proc(5): writing 5 to clear_refs resets the peak RSS to the current RSS
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 _ORPHAN_POLL_S = 1.0  # where there is no prctl: how often the child checks that its parent still runs
 
@@ -73,51 +66,16 @@ def check_runnable(runner: Runner, spec: BenchSpec) -> None:
 def execute(spec: BenchSpec, config: BenchConfig) -> RawResult:
     """Prepare and measure in this process (no memory figure: the process has a history)."""
     prepared = get_runner(spec.runtime).prepare(spec.source, spec.batch, spec.threads)
-    load_before = _load_average()
+    load_before = load_average()
     try:
         stats = measure(prepared.run, warmup=config.warmup, min_iters=config.min_iters,
                         min_seconds=config.min_seconds, sync=prepared.sync, timer=prepared.timer,
                         batch_size=spec.batch)  # fmt: skip
     finally:
         prepared.close()
-    after = _load_average()
+    after = load_average()
     load = max(load_before, after) if load_before is not None and after is not None else None
     return RawResult(stats=stats, settings=prepared.settings, load_average_1m=load)
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (runnable threads, ours included), where the OS reports one."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        return None
-
-
-def _rss_mb() -> float:
-    return psutil.Process().memory_info().rss / _MB
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak RSS.
-
-    Linux: VmHWM of /proc/self/status, which belongs to the post-exec address space. getrusage's
-    ru_maxrss would not do: Linux carries the parent's high-water mark across fork + exec.
-    """
-    if _PROC_STATUS.is_file():
-        for line in _PROC_STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024 / _MB  # reported in kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT / _MB
-
-
-def _reset_peak_rss() -> bool:
-    """Drop garbage and reset the high-water mark; False where the OS does not allow it."""
-    gc.collect()
-    try:
-        _CLEAR_REFS.write_text(_RESET_PEAK_RSS)
-    except OSError:
-        return False
-    return True
 
 
 def _execute_group(specs: list[BenchSpec], config: BenchConfig) -> list[RawResult]:
@@ -125,10 +83,10 @@ def _execute_group(specs: list[BenchSpec], config: BenchConfig) -> list[RawResul
     results, exact = [], True
     for index, spec in enumerate(specs):
         if index:
-            exact = _reset_peak_rss() and exact
-        baseline = _rss_mb()
+            exact = reset_peak_rss() and exact
+        baseline = rss_mb()
         raw = execute(spec, config)
-        raw.memory = MemoryStats(peak_rss_mb=_peak_rss_mb(), baseline_rss_mb=baseline, peak_is_per_cell=exact)
+        raw.memory = MemoryStats(peak_rss_mb=peak_rss_mb(), baseline_rss_mb=baseline, peak_is_per_cell=exact)
         results.append(raw)
     return results
 

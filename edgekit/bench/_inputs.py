@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from edgekit.bench._pixels import BENCH_INPUT_SEED, random_pixels
 from edgekit.errors import BadInputError
 from edgekit.models import get_model_info
 from edgekit.onnx_io import load_onnx
 
-# Inputs are N(0, 1): what normalized images look like to the network. Seeded so that two
-# runs feed identical bytes (data-dependent kernels then behave the same).
-BENCH_INPUT_SEED = 0
 _NCHW_RANK = 4
-
-
-def random_pixels(shape: tuple[int, ...]) -> np.ndarray:
-    """Seeded standard-normal float32 pixels of ``shape``."""
-    return np.random.default_rng(BENCH_INPUT_SEED).standard_normal(shape, dtype=np.float32)
+__all__ = ["BENCH_INPUT_SEED", "model_input_shape", "onnx_input_shape", "random_pixels", "resolve_shape"]
 
 
 def model_input_shape(name: str, batch: int, input_px: int | None) -> tuple[int, int, int, int]:

@@ -8,25 +8,21 @@ the results store: results measured with a different CPU, OS or tool version nev
 from __future__ import annotations
 
 import hashlib
-import os
-import platform
 import re
-import shutil
-import subprocess
 from functools import lru_cache
-from pathlib import Path
 
-import psutil
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit._versions import package_versions
+from edgekit.bench._probe import machine_fields, usable_cores
+
+__all__ = ["CORE_PACKAGES", "HostFingerprint", "fingerprint", "tool_versions", "tracked_packages", "usable_cores"]
 from edgekit.runtimes import runtime_packages
 
 # Packages whose versions change measured numbers besides the runtimes' own (edgekit.runtimes declares
 # those); missing ones are left out.
 CORE_PACKAGES = ("edgekit", "onnx", "numpy")
 _ID_DIGEST_CHARS = 10
-_NVIDIA_SMI_TIMEOUT_S = 10
 
 
 class HostFingerprint(BaseModel):
@@ -54,28 +50,6 @@ class HostFingerprint(BaseModel):
         return f"{slug}-{self.usable_cores}cpu-{digest}"
 
 
-def _cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith(("model name", "hardware", "cpu model")):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _gpu_name() -> str | None:
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return None
-    try:
-        out = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
-                             text=True, timeout=_NVIDIA_SMI_TIMEOUT_S, check=False)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    names = [line.strip() for line in out.stdout.splitlines() if line.strip()]
-    return names[0] if out.returncode == 0 and names else None
-
-
 def tracked_packages() -> tuple[str, ...]:
     """The packages whose versions a fingerprint records: edgekit's core and every runtime's."""
     return tuple(dict.fromkeys((*CORE_PACKAGES, *runtime_packages())))
@@ -87,26 +61,7 @@ def tool_versions(packages: tuple[str, ...] | None = None) -> dict[str, str]:
     return {package: v for package, v in package_versions(packages).items() if v is not None}
 
 
-def usable_cores() -> int:
-    """CPUs this process may run on: the default thread count of every runner."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 @lru_cache(maxsize=1)
 def fingerprint() -> HostFingerprint:
     """Describe this host (cached for the process)."""
-    return HostFingerprint(
-        cpu_model=_cpu_model(),
-        logical_cores=os.cpu_count() or 1,
-        physical_cores=psutil.cpu_count(logical=False),
-        usable_cores=usable_cores(),
-        memory_total_mb=round(psutil.virtual_memory().total / 2**20, 1),
-        gpu_name=_gpu_name(),
-        os=f"{platform.system()}-{platform.release()}",
-        machine=platform.machine(),
-        python=platform.python_version(),
-        tool_versions=tool_versions(),
-    )
+    return HostFingerprint(**machine_fields(), tool_versions=tool_versions())

@@ -9,27 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
 
+from edgekit.bench._loop import DEFAULT_MAX_ITERS, Clock, IntervalTimer, timed_samples
 from edgekit.bench._stats import LatencyStats, summarize
 
-Clock = Callable[[], float]
-# Hard stop so that a broken clock (one that never advances) cannot loop forever.
-DEFAULT_MAX_ITERS = 1_000_000
-
-
-class IntervalTimer(Protocol):
-    """Times one iteration in a device's own clock (e.g. CUDA events)."""
-
-    def start(self) -> None:
-        """Mark the start of an iteration (before ``fn`` is called)."""
-
-    def stop(self) -> float:
-        """Mark the end (after ``fn``), wait for the device, and return the seconds elapsed."""
-
-
-def _noop() -> None:
-    return None
+__all__ = ["DEFAULT_MAX_ITERS", "Clock", "IntervalTimer", "measure"]
 
 
 def measure(
@@ -65,31 +49,6 @@ def measure(
     Raises:
         ValueError: a negative count or time, or ``min_iters`` < 1.
     """
-    if warmup < 0 or min_iters < 1 or min_seconds < 0 or max_iters < min_iters:
-        raise ValueError(
-            f"need warmup >= 0, 1 <= min_iters <= max_iters and min_seconds >= 0; "
-            f"got warmup={warmup}, min_iters={min_iters}, max_iters={max_iters}, min_seconds={min_seconds}"
-        )
-    sync = sync or _noop
-    for _ in range(warmup):
-        fn()
-        sync()
-    samples: list[float] = []
-    loop_start = clock()
-    while len(samples) < max_iters and (len(samples) < min_iters or clock() - loop_start < min_seconds):
-        samples.append(_one_iteration(fn, sync, clock, timer))
-    return summarize(samples, batch_size=batch_size, warmup_iters=warmup, measured_seconds=clock() - loop_start)
-
-
-def _one_iteration(fn: Callable[[], object], sync: Callable[[], object], clock: Clock,
-                   timer: IntervalTimer | None) -> float:  # fmt: skip
-    if timer is not None:
-        timer.start()
-        fn()
-        elapsed = timer.stop()
-        sync()
-        return elapsed
-    start = clock()
-    fn()
-    sync()
-    return clock() - start
+    samples, seconds = timed_samples(fn, warmup=warmup, min_iters=min_iters, min_seconds=min_seconds, sync=sync,
+                                     clock=clock, timer=timer, max_iters=max_iters)  # fmt: skip
+    return summarize(samples, batch_size=batch_size, warmup_iters=warmup, measured_seconds=seconds)

@@ -64,12 +64,14 @@ class BenchResult(BaseModel):
         )
 
     def provenance(self) -> Provenance:
-        """*measured* provenance: host id, runtime, versions, iterations, threads and batch."""
-        s = self.spec
+        """*measured* provenance: host id, runtime, versions, iterations, threads and batch; the board's profile."""
+        s, board = self.spec, self.board
+        where = f"measured on {board.profile} ({board.id}), " if board else ""
         return Provenance(
             kind="measured", host=self.fingerprint.id, runtime=s.runtime, tool_versions=self.runtime_versions,
-            n_samples=self.stats.iters, run_id=self.run_id, timestamp=self.timestamp,
-            note=f"batch {s.batch}, {s.threads} threads, {self.stats.warmup_iters} warm-up iterations"
+            device_profile=board.profile if board else None, n_samples=self.stats.iters, run_id=self.run_id,
+            timestamp=self.timestamp,
+            note=f"{where}batch {s.batch}, {s.threads} threads, {self.stats.warmup_iters} warm-up iterations"
             + (f", load average {self.load_average_1m:.1f}" if self.load_average_1m is not None else ""),
         )  # fmt: skip
 

@@ -10,12 +10,14 @@ from rich.text import Text
 
 from edgekit.bench import BenchConfig, BenchResult
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS
-from edgekit.bench.accuracy import bench_accuracy
+from edgekit.bench.accuracy import BenchAccuracy, bench_accuracy
 from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, print_fitted
 from edgekit.compare.cached import bench_cached
 from edgekit.compare.plan import parse_batches, plan, resolve_runtimes
+from edgekit.devices import bench_on_board, resolve_board
+from edgekit.devices.remote_bench import check_board_runtimes
 from edgekit.errors import BadInputError
 from edgekit.vocab import bad_input
 
@@ -98,6 +100,13 @@ def bench(
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
+    on: Annotated[
+        str, typer.Option("--on", help="where to measure: local, ssh://user@host[:port], or a board of devices.yaml")
+    ] = "local",
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="the device profile the --on board stands for, e.g. raspberry-pi-5")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -110,11 +119,19 @@ def bench(
       edgekit bench mobilenet_v2 resnet18 -r onnxruntime,openvino --batch 1,8
 
       edgekit bench model.onnx --threads 4 --json
+
+      edgekit bench mobilenet_v2 --on ssh://pi@pi5.local --profile raspberry-pi-5
     """
+    board = resolve_board(on, profile)
+    if board is None and profile is not None:
+        raise BadInputError("--profile names the device an --on board stands for; pass --on LINK with it")
     batches = parse_batches(batch)
-    runtimes = resolve_runtimes(split_csv(runtime), check_device(device))  # type: ignore[arg-type]
+    requested = split_csv(runtime) or (list(board.runtimes) if board else [])
+    runtimes = resolve_runtimes(requested, check_device(device))  # type: ignore[arg-type]
     the_plan = plan(targets, runtimes, batches, threads, weights=weights, input_px=input_size)
-    config = bench_config(warmup, min_iters, min_seconds)
+    config = bench_config(warmup, min_iters, min_seconds, timeout)
+    if board is not None:
+        check_board_runtimes(the_plan.specs)  # before the model exports and accuracy runs
     done: list[BenchResult] = []
     progress = LazyProgress("bench", quiet, verbose)
 
@@ -122,14 +139,28 @@ def bench(
         done.append(result)
         progress.advance(len(done), len(the_plan.specs), _label(result))
 
+    failures: list[str] = []
     with progress:
         accuracy = bench_accuracy(targets, data, weights, limit, per_class, threads, input_size)  # fails before timing
-        results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
+        if board is None:
+            results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
+        else:
+            run = bench_on_board(board, the_plan.specs, config, fresh=fresh, threads=threads, on_done=_on_done)
+            results, failures = [r for r in run.results if r is not None], run.failures
     if as_json:
         print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy.figures,
-                    "accuracy_notes": accuracy.notes})  # fmt: skip
-        return
-    _print_table(results, the_plan.skipped, config, wide)
+                    "accuracy_notes": accuracy.notes, "failures": failures})  # fmt: skip
+    else:
+        if results:
+            _print_table(results, the_plan.skipped, config, wide)
+        _print_accuracy(accuracy)
+    for line in failures:
+        err_console.print(Text(f"error: {line}"), soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_accuracy(accuracy: BenchAccuracy) -> None:
     for model, metrics in accuracy.figures.items():
         console.print(
             Text(
@@ -142,12 +173,12 @@ def bench(
         console.print(Text(note))
 
 
-def bench_config(warmup: int, min_iters: int, min_seconds: float) -> BenchConfig:
+def bench_config(warmup: int, min_iters: int, min_seconds: float, timeout: float = 900.0) -> BenchConfig:
     """Build the protocol settings, turning a bad value into one clear line."""
     from pydantic import ValidationError
 
     try:
-        return BenchConfig(warmup=warmup, min_iters=min_iters, min_seconds=min_seconds)
+        return BenchConfig(warmup=warmup, min_iters=min_iters, min_seconds=min_seconds, timeout_s=timeout)
     except ValidationError as exc:
         raise bad_input(exc, limit=1, options=True) from None
 
@@ -190,9 +221,10 @@ def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str], co
                  title=f"edgekit bench — measured ({protocol(config)}), {'/'.join(map(str, threads))} threads; "
                  "ms per batch call", caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
                  collapse_padding=True)  # fmt: skip
-    fp = results[0][0].fingerprint
+    fp, board = results[0][0].fingerprint, results[0][0].board
     versions = ", ".join(f"{k} {v}" for k, v in sorted(fp.tool_versions.items()))
-    console.print(Text(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "
+    where = f"measured on {board.profile} ({board.id}, {board.link}), board" if board else "host"
+    console.print(Text(f"{where} {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "
                        f"GPU {fp.gpu_name or 'none'}"))  # fmt: skip
     console.print(Text(f"versions: {versions}"))
     for line in skipped:

@@ -18,6 +18,7 @@ from edgekit.cli.bench import LazyProgress, bench_config, check_device
 from edgekit.compare import CompareConfig, CompareRow, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
+from edgekit.devices import resolve_board
 from edgekit.errors import BadInputError
 from edgekit.report import cell_text, used_columns, write_report
 from edgekit.vocab import bad_input
@@ -65,6 +66,13 @@ def compare(
     std: Std = None,
     layout: Layout = None,
     labels: Labels = None,
+    on: Annotated[
+        str, typer.Option("--on", help="where to measure: local, ssh://user@host[:port], or a board of devices.yaml")
+    ] = "local",
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="the device profile the --on board stands for, e.g. raspberry-pi-5")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -77,19 +85,26 @@ def compare(
       edgekit compare mobilenet_v2 resnet18 --variant fp32,int8
 
       edgekit compare mobilenet_v2 --variant fp32,int8 --weights imagenet --data val/ --per-class 10
+
+      edgekit compare mobilenet_v2 --variant fp32,int8 --on pi5
     """
+    board = resolve_board(on, profile)
+    if board is None and profile is not None:
+        raise BadInputError("--profile names the device an --on board stands for; pass --on LINK with it")
+    runtime = runtime or (list(board.runtimes) if board else None)
+    measuring = bench_config(warmup, min_iters, min_seconds, timeout)
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
-                             bench_config(warmup, min_iters, min_seconds), fresh, split_csv(targets))  # fmt: skip
+                             measuring, fresh, split_csv(targets))  # fmt: skip
     source = {"input_size": input_size, "mean": triple(mean, "mean"), "std": triple(std, "std"), "layout": layout,
               "labels": labels}  # fmt: skip
     config = config.model_copy(update=source)
     with LazyProgress("compare", quiet, verbose) as progress:
-        result = run_compare(config, on_progress=progress.advance)
+        result = run_compare(config, on_progress=progress.advance, board=board, board_threads=threads)
     files = write_report(result, out)
     if as_json:
         print_json({"comparison": result, "report": {k: str(v) for k, v in vars(files).items()}})
         return
-    _print_table(result, wide)
+    _print_table(result, board.label.id if board else None, wide)
     console.print(f"report: {files.markdown}, {files.html}, {files.plot}")
 
 
@@ -134,7 +149,7 @@ def _measured_at(row: CompareRow) -> datetime | None:
     return min((t for t in stamps if t is not None), default=None)
 
 
-def _print_table(result: Comparison, wide: bool = False) -> None:
+def _print_table(result: Comparison, board: str | None = None, wide: bool = False) -> None:
     from rich.text import Text
 
     metric_cols = used_columns(result)
@@ -149,7 +164,8 @@ def _print_table(result: Comparison, wide: bool = False) -> None:
         rows.append([row.model, row.variant, row.runtime, *cells, *([_age(row)] if stored else [])])
     print_fitted(console, cols, rows, wide, title="edgekit compare — [m] measured, [p] published, [c] computed")
     fp = result.fingerprint
-    console.print(Text(f"host {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads "
+    where = f"board {board}" if board else "host"
+    console.print(Text(f"{where} {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, threads "
                        f"{result.config.threads}; [m] latency: {protocol(result.config.bench)}"))  # fmt: skip
     if stored:
         console.print(Text("measured: rows reused from the results store, with their age (--fresh re-measures); "

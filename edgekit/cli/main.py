@@ -39,6 +39,8 @@ COMMANDS = {
     "recommend": ("recommend", "recommend"),
     "fleet": ("fleet", "fleet"),
     "sweep": ("sweep", "sweep"),
+    "device": ("device", "device"),
+    "devices": ("device", "devices"),
 }
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
-from edgekit.cli._common import Wide, console, fmt_num, guarded, plural, print_json, split_csv
+from edgekit.cli._common import Wide, console, err_console, fmt_num, guarded, plural, print_json, split_csv
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.metrics import Metric
@@ -53,6 +54,9 @@ def recommend(
     show_rejected: Annotated[
         bool, typer.Option("--rejected", help="also list rejected candidates with reasons")
     ] = False,
+    measure: Annotated[
+        bool, typer.Option("--measure", help="first measure the top candidates on each profile's board (devices.yaml)")
+    ] = False,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -71,6 +75,18 @@ def recommend(
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
+    failures = []
+    if measure:
+        # Measuring pulls in bench, compare and the device links: kept off the start-up path of a plain recommend.
+        from edgekit.devices.candidates import measure_candidates
+
+        with Steps("recommend --measure", quiet, verbose):
+            measured = measure_candidates(result, weights=weights)
+        failures = measured.failures
+        if not measured.measured and not failures:
+            err_console.print(Text(f"warning: --measure: no board in devices.yaml for {', '.join(result.profiles)} "
+                                   "times these candidates; nothing was measured"), soft_wrap=True)  # fmt: skip
+        result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)  # with the rows
     chosen = result.top_per_device(export_top) if export and result.fits else []
     if not as_json:
         _render(result, limit, show_rejected, wide)  # the tables first: the exports take a while
@@ -81,7 +97,9 @@ def recommend(
                     "exports": [_export_summary(c, e) for c, e in zip(chosen, exported, strict=True)]})  # fmt: skip
     else:
         _print_exports(chosen, exported)
-    if not result.fits:
+    for line in failures:
+        err_console.print(Text(f"error: {line}"), soft_wrap=True)
+    if not result.fits or failures:
         raise typer.Exit(1)
 
 

@@ -12,10 +12,12 @@ from edgekit.cli._common import Wide, console, guarded, matching, plural, print_
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, source_from
 from edgekit.cli._table import Col, print_fitted
+from edgekit.devices import resolve_board
+from edgekit.devices.verify_on import BoardConverter, check_verifiable_on_board
 from edgekit.errors import BadInputError
-from edgekit.targets import TargetSpec, load_targets
-from edgekit.targets._converter import why_not_verifiable
-from edgekit.targets.export import NOT_DEPLOYABLE, ExportManifest, ExportResult, export_for_target
+from edgekit.targets import TargetSpec, get_target, load_targets
+from edgekit.targets._converter import get_converter, why_not_verifiable
+from edgekit.targets.export import NOT_DEPLOYABLE, ConverterWrapper, ExportManifest, ExportResult, export_for_target
 from edgekit.units import format_bytes
 
 # Column importance on a narrow terminal (higher stays longer).
@@ -109,6 +111,9 @@ def export(
     param: Annotated[list[str] | None, typer.Option("--param", help="hand-off parameter key=value")] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="threads of the verifying runtime")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="skip conversion and parity here")] = False,
+    verify_on: Annotated[
+        str | None, typer.Option("--verify-on", help="run the parity check on a board: ssh://... or a devices.yaml id")
+    ] = None,
     input_size: InputSize = None,
     mean: Mean = None,
     std: Std = None,
@@ -130,11 +135,23 @@ def export(
     with Steps(f"export {model} for {target}", quiet, verbose):
         result = export_for_target(source, target, recipe, out, weights=weights, calib_dir=calib, data_dir=data,
                                    samples=samples, verify=not no_verify, threads=threads,
-                                   parameters=_parameters(param), precision=precision)  # fmt: skip
+                                   parameters=_parameters(param), precision=precision,
+                                   run_converted=_on_board(verify_on, target, threads))  # fmt: skip
     if as_json:
         print_json({"out_dir": str(result.out_dir), "manifest": result.manifest})
         return
     _print_export(result)
+
+
+def _on_board(verify_on: str | None, target: str, threads: int | None) -> ConverterWrapper | None:
+    """The converter wrapper that runs the parity check on the ``--verify-on`` board (checked before building)."""
+    if verify_on is None:
+        return None
+    board = resolve_board(verify_on, need_profile=False)
+    if board is None:  # --verify-on local: the usual check here
+        return None
+    check_verifiable_on_board(get_converter(get_target(target), threads))
+    return lambda converter: BoardConverter(converter, board)
 
 
 def _print_export(result: ExportResult) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from edgekit.bench.host import fingerprint
+from edgekit.bench.host import HostFingerprint, fingerprint
 from edgekit.bench.run import BenchResult, BenchSpec
 from edgekit.bench.runners import ArtifactSource, ModelSource, available_runners, get_runner
 from edgekit.compare import _columns, _targets
@@ -21,7 +21,8 @@ from edgekit.compare._config import COMPARE_BENCH, LARGE_BATCH, CompareConfig, C
 from edgekit.compare._sources import CompareModel, resolve_models
 from edgekit.compare._variants import VariantBuilder, list_variants, register_variant, variant_builder
 from edgekit.compare.cached import bench_cached
-from edgekit.errors import BadInputError
+from edgekit.devices import Board, bench_on_board
+from edgekit.errors import BadInputError, BoardError
 from edgekit.metrics import Metric
 from edgekit.store import ResultsStore
 
@@ -101,11 +102,17 @@ def _latency_cells(small: BenchResult, large: BenchResult, n: int) -> dict[str, 
 
 
 def compare(
-    config: CompareConfig, store: ResultsStore | None = None, on_progress: Progress | None = None
-) -> Comparison:
-    """Build the comparison table (measuring what the store does not already hold).
+    config: CompareConfig, store: ResultsStore | None = None, on_progress: Progress | None = None,
+    board: Board | None = None, board_threads: int | None = None,
+) -> Comparison:  # fmt: skip
+    """Build the comparison table (measuring what the store does not already hold), here or on ``board``.
+
+    Args:
+        board: measure the latency cells on this board (``compare --on``); None measures here.
+        board_threads: threads on the board (None: the board's usable cores).
 
     Raises:
+        BoardError: the board failed (cells measured before the failure are kept in the store).
         UnknownNameError: an unknown model or runtime.
         BadInputError: bad data folder, class-count mismatch, a runtime that is not available.
         MissingDependencyError, WeightsUnavailableError: from the runtimes and the registry.
@@ -129,7 +136,11 @@ def compare(
         if on_progress:
             on_progress(done[0], len(specs), f"{result.spec.model} {result.spec.runtime} b{result.spec.batch}")
 
-    measured = bench_cached(specs, config.bench, store, config.fresh, on_done=_tick)
+    if board is None:
+        measured = bench_cached(specs, config.bench, store, config.fresh, on_done=_tick)
+        where = fingerprint()
+    else:
+        measured, where = _measure_on_board(board, specs, config, store, board_threads, _tick)
     static = _columns.static_cells(config, models, artifacts, data)
     unstored = _columns.store_accuracy(models, static, data, store)
     table = []
@@ -139,8 +150,18 @@ def compare(
         table.append(CompareRow(model=model, variant=variant, runtime=runtime, cells=cells, cached=small_cached))
     notes = _columns.notes(config, models, data) + _contention_note([r for r, _ in measured])
     notes += [unstored] if unstored else _columns.kept_note(models, data)
-    return Comparison(config=config, rows=table, fingerprint=fingerprint(), skipped=skipped, notes=notes,
+    return Comparison(config=config, rows=table, fingerprint=where, skipped=skipped, notes=notes,
                       created_at=datetime.now(timezone.utc))  # fmt: skip
+
+
+def _measure_on_board(board: Board, specs: list[BenchSpec], config: CompareConfig, store: ResultsStore | None,
+                      threads: int | None, tick: Callable[[BenchResult, bool], None],
+                      ) -> tuple[list[tuple[BenchResult, bool]], HostFingerprint]:  # fmt: skip
+    run = bench_on_board(board, specs, config.bench, store=store, fresh=config.fresh, threads=threads, on_done=tick)
+    if run.failures:  # a table needs every cell; the ones measured are stored, a re-run measures only the rest
+        raise BoardError(f"{len(run.failures)} of {len(specs)} cells failed on board {board.label.id}; the measured "
+                         f"ones are kept (re-run to finish). First: {run.failures[0]}")  # fmt: skip
+    return [r for r in run.results if r is not None], run.check.fingerprint
 
 
 def _contention_note(results: list[BenchResult]) -> list[str]:
@@ -149,7 +170,7 @@ def _contention_note(results: list[BenchResult]) -> list[str]:
         return []
     return [
         f"the host was busy while measuring {len(busy)} of {len(results)} cells (1-minute load average up to "
-        f"{max(busy):.1f} on {fingerprint().usable_cores} cores): those latencies include contention"
+        f"{max(busy):.1f} on {results[0].fingerprint.usable_cores} cores): those latencies include contention"
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from edgekit._ort_options import timing_settings
 from edgekit.bench._inputs import onnx_input_shape, random_pixels
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
 from edgekit.errors import BadInputError, MissingDependencyError
@@ -58,8 +59,7 @@ class _OrtRunner(Runner):
         return session
 
     def _settings(self, threads: int) -> dict[str, str]:
-        return {"providers": ",".join(self.providers), "intra_op_threads": str(threads), "inter_op_threads": "1",
-                "graph_optimization": "ORT_ENABLE_ALL"}  # fmt: skip
+        return timing_settings(self.providers, threads)
 
 
 @register_runner

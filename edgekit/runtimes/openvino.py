@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from edgekit._ov_options import timed_request
 from edgekit.bench._inputs import random_pixels, resolve_shape
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
 from edgekit.errors import BadInputError, VerificationError, summarize_exception
@@ -16,10 +17,6 @@ from edgekit.runtimes._spec import Runtime, register_runtime
 from edgekit.targets._converter import ToolchainConverter
 
 _PACKAGES = ("openvino",)
-
-# f32 on purpose: on CPUs with AMX/AVX512-BF16 OpenVINO would otherwise pick bf16 silently,
-# and an fp32 row must be fp32. One stream + LATENCY hint = one request at a time.
-_COMPILE_CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
 
 
 @register_runner
@@ -51,13 +48,8 @@ class OpenvinoCpuRunner(Runner):
             raise BadInputError(f"{path.name}: expected one input, found {len(model.inputs)}")
         dims = [d.get_length() if d.is_static else None for d in model.inputs[0].get_partial_shape()]
         shape = resolve_shape(dims, batch, source.input_px, path.name)
-        model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
-        config = _COMPILE_CONFIG | {"INFERENCE_NUM_THREADS": str(threads)}
-        compiled = core.compile_model(model, "CPU", config)
-        request = compiled.create_infer_request()
-        request.set_input_tensor(ov.Tensor(random_pixels(shape)))
-        settings = config | {"device": "CPU"}
-        return PreparedRun(run=request.infer, input_shape=shape, settings=settings)
+        run, settings = timed_request(ov, core, model, shape, threads, random_pixels(shape))
+        return PreparedRun(run=run, input_shape=shape, settings=settings)
 
 
 IR_DIR = "openvino"

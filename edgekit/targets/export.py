@@ -19,7 +19,7 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from edgekit.onnx_io import copy_onnx, load_onnx
 from edgekit.optimize import resolve_out_dir
 from edgekit.runtimes import list_runtimes
 from edgekit.targets._build import Built, build_onnx_file, build_registry_model, is_onnx_file, recipe_precision
-from edgekit.targets._converter import get_converter, why_not_verifiable
+from edgekit.targets._converter import ToolchainConverter, get_converter, why_not_verifiable
 from edgekit.targets._parity import ParityVerdict, verify_conversion
 from edgekit.targets._registry import get_target
 from edgekit.targets._schema import TargetSpec
@@ -55,6 +55,8 @@ from edgekit.targets.preflight import PreflightReport, graph_inputs, require_pre
 from edgekit.vocab import DEFAULT_OUT_ROOT
 
 log = logging.getLogger(__name__)  # steps for the CLI's progress line (edgekit.cli._progress)
+# Wraps a target's converter so that its converted files run elsewhere (a board); see export_for_target.
+ConverterWrapper = Callable[[ToolchainConverter], Any]
 
 EXPORT_SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"  # same name as optimize's, so re-exports may replace the folder
@@ -143,6 +145,7 @@ def export_for_target(
     threads: int | None = None,
     parameters: dict[str, str] | None = None,
     precision: str | None = None,
+    run_converted: ConverterWrapper | None = None,
 ) -> ExportResult:
     """Build, pre-flight, convert, verify and document the artifact ``target`` wants.
 
@@ -161,6 +164,8 @@ def export_for_target(
         parameters: hand-off parameter overrides, e.g. ``{"target_platform": "rk3568"}``.
         precision: for an ONNX file, the precision to deploy it at (default: the file's own), e.g.
             ``fp16`` to hand an fp32 file to a toolchain that converts it to fp16.
+        run_converted: wraps the target's converter to run the converted files elsewhere (``--verify-on``
+            a board: :class:`edgekit.devices.verify_on.BoardConverter`); conversion and judging stay here.
 
     Raises:
         UnknownNameError: unknown target, model or recipe.
@@ -204,7 +209,7 @@ def export_for_target(
         source_text = model.text if isinstance(model, ModelSource) else str(model)
         log.info("pre-flight for %s", spec.id)
         manifest = _stage(spec, built, stage, stem, source_text, recipe, None if from_file else _weights_of(model),
-                          calib_dir, data_dir, samples, verify, threads, parameters)  # fmt: skip
+                          calib_dir, data_dir, samples, verify, threads, parameters, run_converted)  # fmt: skip
         with atomic_dir(out) as final:
             shutil.copytree(stage, final, dirs_exist_ok=True)
     return ExportResult(out_dir=out, manifest_path=out / MANIFEST_NAME, manifest=manifest)
@@ -240,14 +245,15 @@ def _resolve_out(out_dir: Path | str | None, default_name: str) -> Path:
 
 def _stage(spec: TargetSpec, built: Built, stage: Path, stem: str, model: str, recipe: str | None,
            weights: str | None, calib_dir: Path | None, data_dir: Path | None, samples: int, verify: bool,
-           threads: int | None, parameters: dict[str, str] | None) -> ExportManifest:  # fmt: skip
+           threads: int | None, parameters: dict[str, str] | None,
+           run_converted: ConverterWrapper | None = None) -> ExportManifest:  # fmt: skip
     artifact = stage / f"{stem}.onnx"
     reports: list[PreflightReport] = []
 
     def attempt(candidate: Built) -> ParityVerdict:
         copy_onnx(candidate.artifact, artifact)
         reports.append(require_preflight(artifact, spec, candidate.precision))  # raises: nothing reaches out_dir
-        return _verify(spec, candidate, artifact, stage, data_dir, samples, verify, threads)
+        return _verify(spec, candidate, artifact, stage, data_dir, samples, verify, threads, run_converted)
 
     built, verification, guard = guard_on_target(attempt, built)
     if verification.status == "failed":
@@ -313,7 +319,8 @@ def _parity_pixels(prep: Preprocessing, data_dir: Path | None, samples: int) -> 
 
 
 def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_dir: Path | None, samples: int,
-            verify: bool, threads: int | None) -> ParityVerdict:  # fmt: skip
+            verify: bool, threads: int | None,
+            run_converted: ConverterWrapper | None = None) -> ParityVerdict:  # fmt: skip
     if not verify:
         return ParityVerdict(status="skipped", reason="verification skipped (--no-verify)")
     reason = why_not_verifiable(spec)
@@ -321,6 +328,8 @@ def _verify(spec: TargetSpec, built: Built, artifact: Path, stage: Path, data_di
         return ParityVerdict(status="skipped", reason=f"not verifiable here: {reason}")
     converter = get_converter(spec, threads)
     log.info("converting for %s and checking parity on %s", spec.id, converter.name)
+    if run_converted is not None:
+        converter = run_converted(converter)
     # Toolchains that quantize by themselves are verified on the fp32 conversion they start from.
     converted = "fp32" if spec.precision_input(built.precision) == "fp32-onnx+calibration" else built.precision
     pixels, label = _parity_pixels(built.preprocessing, data_dir, samples)
