@@ -25,7 +25,7 @@ def test_preprocessing_normalizes_with_mean_and_std(tmp_path: Path) -> None:
     Image.new("RGB", (300, 260), (255, 0, 128)).save(tmp_path / "c" / "flat.png")
     pixels = load_images(tmp_path, PREP).pixels[0]
     expected = (np.array([1.0, 0.0, 128 / 255]) - np.array(PREP.mean)) / np.array(PREP.std)
-    np.testing.assert_allclose(pixels[:, 100, 100], expected, rtol=1e-5)
+    assert np.allclose(pixels[:, 100, 100], expected, rtol=1e-5), pixels[:, 100, 100]
 
 
 def test_undecodable_files_are_skipped_and_counted(image_folder: Path) -> None:

@@ -108,3 +108,5 @@ def test_table_latency_must_be_finite_and_positive(tmp_path: Path, latency: str)
     table.write_text(f"{header}\n{','.join(row)}\n")
     run = run_cli(["predict", "--table", str(table), "--json"], seed_cache(tmp_path / "home"))
     assert_one_error_line(run, f"latency_ms: must be a finite number > 0, got '{latency}'")
+    assert run.code == 2
+    assert run.stdout == "", run.stdout  # a malformed table predicts nothing

@@ -92,8 +92,10 @@ def test_analyze_a_registry_model(ro_home: ReadOnlyHome) -> None:
 
 def test_bench_says_in_one_line_that_it_needs_a_writable_store(ro_home: ReadOnlyHome) -> None:
     run = ro_home.run("bench", str(ro_home.model), "-r", "onnxruntime", "--min-iters", "1", "--min-seconds", "0")
-    assert_one_error_line(run, f"results store {ro_home.home / 'results.sqlite'} is not writable",
-                          "set EDGEKIT_HOME to a writable folder")  # fmt: skip
+    line = assert_one_error_line(run, f"results store {ro_home.home / 'results.sqlite'} is not writable",
+                                 "set EDGEKIT_HOME to a writable folder")  # fmt: skip
+    assert run.code == 2
+    assert line.startswith("error: results store "), line
 
 
 def test_export_into_the_home_says_read_only_file_system(ro_home: ReadOnlyHome) -> None:
