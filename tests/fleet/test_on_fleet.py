@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edgekit.bench import BenchResult, fingerprint
+from edgekit.bench import BenchConfig, BenchResult, fingerprint
 from edgekit.cli.main import app
+from edgekit.devices.candidates import measure_candidates
+from edgekit.devices.on import resolve_on
 from edgekit.paths import HOME_ENV
+from edgekit.recommend import Constraints, recommend
 from edgekit.store import ResultsStore
 from tests.fleet.conftest import JETSON, PI, LocalFleet
 
@@ -103,3 +106,34 @@ def test_compare_on_fleet_measures_its_latency_cells_on_the_profile(
     assert table.exit_code == 0, table.output
     assert f"board {PI} of the fleet" in table.stdout
     assert ResultsStore(home / "results.sqlite").count() == 2  # the second table reused both cells
+
+
+def test_recommend_on_fleet_without_measure_or_without_a_fleet_board_says_so(fleet: LocalFleet, home: Path) -> None:
+    base = ["recommend", "--ram", "4GB", "--fps", "1", "--models", "squeezenet1_1"]
+    done = runner.invoke(app, [*base, "--on", "fleet"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.splitlines() == [
+        "error: --on and --address say where --measure measures; pass --measure with them"
+    ]
+    done = runner.invoke(app, [*base, "--profile", "rk3588", "--measure", "--on", "fleet"])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.strip() == ("warning: --measure: no board in the fleet for rk3588 times these candidates; "
+                                   "nothing was measured")  # fmt: skip
+    assert not (home / "results.sqlite").exists() or ResultsStore(home / "results.sqlite").count() == 0
+
+
+@pytest.mark.slow  # exports and quantizes a torchvision model
+def test_recommend_measure_on_fleet_measures_the_top_candidates_on_the_profiles_boards(
+    fleet: LocalFleet, home: Path
+) -> None:
+    first = recommend(Constraints(ram_mb=4096, fps=1), PI, ["squeezenet1_1"], ["onnxruntime-cpu"])
+    done = measure_candidates(first, BenchConfig(warmup=1, min_iters=3, min_seconds=0), top=2,
+                              where=resolve_on("fleet"))  # fmt: skip
+    assert done.failures == []
+    assert done.measured == {f"fleet:{PI}": 2}  # the fleet's Jetson is not a profile this ranking asked for
+    stored = ResultsStore(home / "results.sqlite").query(model="squeezenet1_1")
+    assert [r.spec.variant for r in stored] == [c.recipe for c in first.feasible if c.profile == PI][:2]
+    for r in stored:
+        assert r.board.profile == PI
+        assert r.board.id in fleet.boards[PI]
+        assert (r.spec.runtime, r.spec.batch) == ("onnxruntime-cpu", 1)
