@@ -7,6 +7,7 @@ worker whose raylet was started with the environment `fleet join --link` gives i
 from __future__ import annotations
 
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,14 @@ pytestmark = pytest.mark.fleet
 RK = "rk3588"  # a profile no other node of the test cluster advertises
 
 
+def _wait_gone(node_id: str, timeout_s: float = 20.0) -> None:
+    import ray
+
+    deadline = time.monotonic() + timeout_s
+    while any(n["NodeID"] == node_id and n["Alive"] for n in ray.nodes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def test_a_cell_on_a_linked_board_is_measured_over_ssh_through_its_node(
     fleet: LocalFleet, sshd: Sshd, board_python: Path, tiny_models: list[Path], tmp_path: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -45,7 +54,8 @@ def test_a_cell_on_a_linked_board_is_measured_over_ssh_through_its_node(
         report = run_sweep([FleetCell(spec=spec, profile=RK)], BenchConfig(warmup=1, min_iters=5, min_seconds=0.2),
                            store=store)  # fmt: skip
     finally:
-        fleet.cluster.remove_node(node)
+        fleet.cluster.remove_node(node, allow_graceful=False)
+        _wait_gone(node.node_id)  # the other fleet tests see only their two boards
     (outcome,) = report.outcomes
     assert outcome.record.status == "measured", outcome.record.error
     assert outcome.record.node_id == node.node_id  # the node advertising the board's resource ran it
