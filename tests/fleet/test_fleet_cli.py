@@ -52,7 +52,9 @@ def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_without_ray_fleet_commands_fail_in_one_line_naming_the_extra(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text("models: [resnet18]\nprofiles: [raspberry-pi-5]\n")
-    for args in (["sweep", str(sweep)], ["fleet", "status"], ["fleet", "up"]):
+    on_fleet = (["bench", "resnet18", "--on", "fleet"], ["compare", "resnet18", "--on", "fleet"],
+                ["recommend", "--ram", "1GB", "--fps", "1", "--measure", "--on", "fleet"])  # fmt: skip
+    for args in (["sweep", str(sweep)], ["fleet", "status"], ["fleet", "up"], *on_fleet):
         done = _edgekit_without_ray(*args, home=tmp_path / "home")
         assert done.returncode == 2, done.stderr
         (line,) = done.stderr.splitlines()
