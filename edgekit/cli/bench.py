@@ -14,14 +14,17 @@ from edgekit.bench.accuracy import BenchAccuracy, bench_accuracy
 from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, print_fitted
-from edgekit.compare.cached import bench_cached
 from edgekit.compare.plan import parse_batches, plan, resolve_runtimes
-from edgekit.devices import bench_on_board, resolve_board
+from edgekit.devices.board import Board
+from edgekit.devices.on import Fleet, measure_on, resolve_on
 from edgekit.devices.remote_bench import check_board_runtimes
 from edgekit.errors import BadInputError
 from edgekit.vocab import bad_input
 
 DEVICES = ("cpu", "cuda")
+ON_HELP = "where to measure: local, ssh://user@host[:port], a board of devices.yaml, or fleet (the Ray cluster)"
+PROFILE_HELP = "the device profile the --on board stands for (e.g. raspberry-pi-5); fleet: P[,P...], default all"
+ADDRESS_HELP = "--on fleet: the Ray cluster (default: the one `edgekit fleet up` recorded)"
 
 
 def check_device(device: str) -> str:
@@ -100,12 +103,9 @@ def bench(
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
-    on: Annotated[
-        str, typer.Option("--on", help="where to measure: local, ssh://user@host[:port], or a board of devices.yaml")
-    ] = "local",
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="the device profile the --on board stands for, e.g. raspberry-pi-5")
-    ] = None,
+    on: Annotated[str, typer.Option("--on", help=ON_HELP)] = "local",
+    profile: Annotated[str | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
+    address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
     wide: Wide = False,
     quiet: Quiet = False,
@@ -121,10 +121,11 @@ def bench(
       edgekit bench model.onnx --threads 4 --json
 
       edgekit bench mobilenet_v2 --on ssh://pi@pi5.local --profile raspberry-pi-5
+
+      edgekit bench mobilenet_v2 -r onnxruntime --on fleet --profile raspberry-pi-5,jetson-orin-nano
     """
-    board = resolve_board(on, profile)
-    if board is None and profile is not None:
-        raise BadInputError("--profile names the device an --on board stands for; pass --on LINK with it")
+    where = resolve_on(on, profile, address)
+    board = where if isinstance(where, Board) else None
     batches = parse_batches(batch)
     requested = split_csv(runtime) or (list(board.runtimes) if board else [])
     runtimes = resolve_runtimes(requested, check_device(device))  # type: ignore[arg-type]
@@ -134,19 +135,16 @@ def bench(
         check_board_runtimes(the_plan.specs)  # before the model exports and accuracy runs
     done: list[BenchResult] = []
     progress = LazyProgress("bench", quiet, verbose)
+    cells = len(the_plan.specs) * (len(where.profiles) if isinstance(where, Fleet) else 1)
 
     def _on_done(result: BenchResult, cached: bool) -> None:
         done.append(result)
-        progress.advance(len(done), len(the_plan.specs), _label(result))
+        progress.advance(len(done), cells, _label(result))
 
-    failures: list[str] = []
     with progress:
         accuracy = bench_accuracy(targets, data, weights, limit, per_class, threads, input_size)  # fails before timing
-        if board is None:
-            results = bench_cached(the_plan.specs, config, fresh=fresh, on_done=_on_done)
-        else:
-            run = bench_on_board(board, the_plan.specs, config, fresh=fresh, threads=threads, on_done=_on_done)
-            results, failures = [r for r in run.results if r is not None], run.failures
+        measured = measure_on(where, the_plan.specs, config, fresh=fresh, threads=threads, on_done=_on_done)
+    results, failures = measured.results, measured.failures
     if as_json:
         print_json({"results": [_json_row(r, cached) for r, cached in results], "accuracy": accuracy.figures,
                     "accuracy_notes": accuracy.notes, "failures": failures})  # fmt: skip
@@ -184,7 +182,8 @@ def bench_config(warmup: int, min_iters: int, min_seconds: float, timeout: float
 
 
 def _label(result: BenchResult) -> str:
-    return f"{result.spec.model} {result.spec.runtime} b{result.spec.batch}"
+    at = f" @{result.board.profile}" if result.board else ""
+    return f"{result.spec.model} {result.spec.runtime} b{result.spec.batch}{at}"
 
 
 def _json_row(result: BenchResult, cached: bool) -> dict[str, object]:
@@ -197,6 +196,7 @@ _COLUMNS = [Col("model"), Col("runtime", runtimes=True), Col("batch", justify="r
             *(Col(h, p, justify="right", no_wrap=True) for h, p in (("p50", 99), ("p90", 70), ("p99", 40),
               ("CV%", 50), ("ms/img", 80), ("img/s", 75), ("RSS MB", 60), ("iters", 30)))]  # fmt: skip
 _STORED = Col("measured", 92, no_wrap=True)
+_BOARD = Col("board", 96, no_wrap=True)
 
 
 def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str], config: BenchConfig,
@@ -205,6 +205,7 @@ def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str], co
 
     threads = sorted({r.spec.threads for r, _ in results})
     stored = any(cached for _, cached in results)
+    several = len({r.board.id for r, _ in results if r.board is not None}) > 1  # the fleet: a row per cell and board
     rows = []
     for r, cached in results:
         st = r.stats
@@ -215,17 +216,21 @@ def _print_table(results: list[tuple[BenchResult, bool]], skipped: list[str], co
             f"{st.latency_ms_per_image_p50:.2f}", f"{st.throughput_ips:.1f}",
             f"{r.memory.peak_rss_mb:.0f}" if r.memory else "—", str(st.iters),
             *([age(r.timestamp) if cached else "now"] if stored else []),
+            *([f"{r.board.profile} {r.board.id[:8]}" if r.board else "—"] if several else []),
         ])  # fmt: skip
     caption = "measured: reused from the results store, with its age (--fresh re-measures)" if stored else None
-    print_fitted(console, [*_COLUMNS, *([_STORED] if stored else [])], rows, wide,
+    print_fitted(console, [*_COLUMNS, *([_STORED] if stored else []), *([_BOARD] if several else [])], rows, wide,
                  title=f"edgekit bench — measured ({protocol(config)}), {'/'.join(map(str, threads))} threads; "
                  "ms per batch call", caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
                  collapse_padding=True)  # fmt: skip
-    fp, board = results[0][0].fingerprint, results[0][0].board
+    fp = results[0][0].fingerprint
     versions = ", ".join(f"{k} {v}" for k, v in sorted(fp.tool_versions.items()))
-    where = f"measured on {board.profile} ({board.id}, {board.link}), board" if board else "host"
-    console.print(Text(f"{where} {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "
-                       f"GPU {fp.gpu_name or 'none'}"))  # fmt: skip
+    wheres = {(r.board.id if r.board else None, r.fingerprint.id): r for r, _ in results}  # each board once
+    for r in wheres.values():
+        board, fp = r.board, r.fingerprint
+        where = f"measured on {board.profile} ({board.id}, {board.link}), board" if board else "host"
+        console.print(Text(f"{where} {fp.id}: {fp.cpu_model}, {fp.usable_cores} usable cores, {fp.os}, "
+                           f"GPU {fp.gpu_name or 'none'}"))  # fmt: skip
     console.print(Text(f"versions: {versions}"))
     for line in skipped:
         console.print(Text(f"skipped {line}"))

@@ -14,11 +14,12 @@ from edgekit.cli._common import Wide, age, console, guarded, print_json, protoco
 from edgekit.cli._progress import Quiet, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, triple
 from edgekit.cli._table import Col, print_fitted
-from edgekit.cli.bench import LazyProgress, bench_config, check_device
+from edgekit.cli.bench import ADDRESS_HELP, ON_HELP, PROFILE_HELP, LazyProgress, bench_config, check_device
 from edgekit.compare import CompareConfig, CompareRow, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
-from edgekit.devices import resolve_board
+from edgekit.devices.board import Board
+from edgekit.devices.on import Fleet, resolve_on
 from edgekit.errors import BadInputError
 from edgekit.report import cell_text, used_columns, write_report
 from edgekit.vocab import bad_input
@@ -66,12 +67,9 @@ def compare(
     std: Std = None,
     layout: Layout = None,
     labels: Labels = None,
-    on: Annotated[
-        str, typer.Option("--on", help="where to measure: local, ssh://user@host[:port], or a board of devices.yaml")
-    ] = "local",
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="the device profile the --on board stands for, e.g. raspberry-pi-5")
-    ] = None,
+    on: Annotated[str, typer.Option("--on", help=ON_HELP)] = "local",
+    profile: Annotated[str | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
+    address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
     wide: Wide = False,
     quiet: Quiet = False,
@@ -87,10 +85,11 @@ def compare(
       edgekit compare mobilenet_v2 --variant fp32,int8 --weights imagenet --data val/ --per-class 10
 
       edgekit compare mobilenet_v2 --variant fp32,int8 --on pi5
+
+      edgekit compare mobilenet_v2 --variant fp32,int8 -r onnxruntime --on fleet --profile raspberry-pi-5
     """
-    board = resolve_board(on, profile)
-    if board is None and profile is not None:
-        raise BadInputError("--profile names the device an --on board stands for; pass --on LINK with it")
+    where = resolve_on(on, profile, address)
+    board = where if isinstance(where, Board) else None
     runtime = runtime or (list(board.runtimes) if board else None)
     measuring = bench_config(warmup, min_iters, min_seconds, timeout)
     config = _compare_config(models, variant, runtime, device, batch, threads, weights, data, limit, per_class,
@@ -99,12 +98,12 @@ def compare(
               "labels": labels}  # fmt: skip
     config = config.model_copy(update=source)
     with LazyProgress("compare", quiet, verbose) as progress:
-        result = run_compare(config, on_progress=progress.advance, board=board, board_threads=threads)
+        result = run_compare(config, on_progress=progress.advance, board=where, board_threads=threads)
     files = write_report(result, out)
     if as_json:
         print_json({"comparison": result, "report": {k: str(v) for k, v in vars(files).items()}})
         return
-    _print_table(result, board.label.id if board else None, wide)
+    _print_table(result, _where_label(where), wide)
     console.print(f"report: {files.markdown}, {files.html}, {files.plot}")
 
 
@@ -172,6 +171,13 @@ def _print_table(result: Comparison, board: str | None = None, wide: bool = Fals
                            "'now' = measured by this run"))  # fmt: skip
     for note in result.notes + [f"skipped {s}" for s in result.skipped]:
         console.print(Text(f"- {note}"))
+
+
+def _where_label(where: Board | Fleet | None) -> str | None:
+    """The board a comparison measured on (fleet: its profile and the nodes), None here."""
+    if isinstance(where, Fleet):
+        return f"{where.profiles[0]} of the fleet"
+    return where.label.id if where else None
 
 
 def _age(row: CompareRow) -> str:

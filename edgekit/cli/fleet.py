@@ -16,7 +16,7 @@ from edgekit.fleet import _cluster
 ACTIONS = ("up", "join", "status", "down")
 # Options that only some actions take: given to another, they are refused rather than ignored.
 _ONLY = {"--address": ("up", "join", "status"), "--profile": ("up", "join"), "--print": ("join",),
-         "--ip": ("up",), "--port": ("up",), "--num-cpus": ("join",)}  # fmt: skip
+         "--ip": ("up",), "--port": ("up",), "--num-cpus": ("join",), "--link": ("join",)}  # fmt: skip
 
 
 @guarded
@@ -33,6 +33,10 @@ def fleet(
     ip: Annotated[str, typer.Option(help="up: the head's address (a LAN address for boards elsewhere)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="up: the head's port")] = _cluster.DEFAULT_PORT,
     num_cpus: Annotated[int | None, typer.Option(help="join: CPUs the node offers Ray (default: all)")] = None,
+    link: Annotated[
+        str | None,
+        typer.Option(help="join: this node stands for a board without Ray, measured over ssh://user@host[:port]"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Start (up) or stop (down) the fleet's head, join a board to it, or show what every board runs (status)."""
@@ -40,7 +44,7 @@ def fleet(
         raise BadInputError(f"fleet takes one of {', '.join(ACTIONS)}, got {action!r}")
     given = {"--address": address is not None, "--profile": profile is not None, "--print": print_only,
              "--ip": ip != "127.0.0.1", "--port": port != _cluster.DEFAULT_PORT,
-             "--num-cpus": num_cpus is not None}  # fmt: skip
+             "--num-cpus": num_cpus is not None, "--link": link is not None}  # fmt: skip
     for option, actions in _ONLY.items():
         if given[option] and action not in actions:
             raise BadInputError(f"{option} is an option of `fleet {' / '.join(actions)}`, not of `fleet {action}`")
@@ -51,7 +55,7 @@ def fleet(
         _show(as_json, state, f"fleet head at {state.address}" + (" (adopted)" if not state.started_here else "")
               + f"; boards join with `edgekit fleet join --address {state.address} --profile <profile>`")  # fmt: skip
     elif action == "join":
-        _join(address, profile, print_only, num_cpus, as_json)
+        _join(address, profile, print_only, num_cpus, link, as_json)
     elif action == "status":
         _print_status(_cluster.status(address), as_json)
     else:
@@ -67,14 +71,16 @@ def _show(as_json: bool, value: object, line: str) -> None:
         console.print(Text(line))
 
 
-def _join(address: str | None, profile: str | None, print_only: bool, num_cpus: int | None, as_json: bool) -> None:
+def _join(address: str | None, profile: str | None, print_only: bool, num_cpus: int | None, link: str | None,
+          as_json: bool) -> None:  # fmt: skip
     address = address or _cluster.saved_address()
     if address is None or profile is None:
         raise BadInputError("fleet join needs --address (the head's ip:port) and --profile (the board's profile)")
+    env = _cluster.join_env(link)
     command = _cluster.join_command(address, profile, num_cpus)
-    line = _cluster.shell_line(command)
+    line = _cluster.shell_line(command, env)
     if not print_only:
-        _cluster.run_ray(command)
+        _cluster.run_ray(command, env)
     _show(as_json, {"command": line, "ran": not print_only}, line if print_only else f"joined: {line}")
 
 

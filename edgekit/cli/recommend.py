@@ -11,6 +11,7 @@ from rich.text import Text
 from edgekit.cli._common import Wide, console, err_console, fmt_num, guarded, plural, print_json, split_csv
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, Fitted, print_fitted, print_note
+from edgekit.errors import BadInputError
 from edgekit.metrics import Metric
 from edgekit.predict._board_calibration import CALIBRATED_LABEL
 from edgekit.recommend import Candidate, Constraints, Recommendation, export_candidates
@@ -57,6 +58,15 @@ def recommend(
     measure: Annotated[
         bool, typer.Option("--measure", help="first measure the top candidates on each profile's board (devices.yaml)")
     ] = False,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", help="--measure on: fleet (the Ray cluster's boards), or one board (a link or devices.yaml id)"
+        ),
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="--on fleet: the Ray cluster (default: `edgekit fleet up`'s)")
+    ] = None,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -72,6 +82,10 @@ def recommend(
 
       edgekit recommend --ram 1GB --fps 15 --power 5W --export out/ --export-top 2
     """
+    if (on is not None or address is not None) and not measure:
+        raise BadInputError("--on and --address say where --measure measures; pass --measure with them")
+    if on == "local":
+        raise BadInputError("recommend --measure measures on boards: --on fleet, a link or a board of devices.yaml")
     constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
                               power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
@@ -79,12 +93,15 @@ def recommend(
     if measure:
         # Measuring pulls in bench, compare and the device links: kept off the start-up path of a plain recommend.
         from edgekit.devices.candidates import measure_candidates
+        from edgekit.devices.on import resolve_on
 
+        where = resolve_on(on, None, address, need_profile=False) if on is not None else None
         with Steps("recommend --measure", quiet, verbose):
-            measured = measure_candidates(result, weights=weights)
+            measured = measure_candidates(result, weights=weights, where=where)
         failures = measured.failures
         if not measured.measured and not failures:
-            err_console.print(Text(f"warning: --measure: no board in devices.yaml for {', '.join(result.profiles)} "
+            boards = "the fleet" if on == "fleet" else on if on is not None else "devices.yaml"
+            err_console.print(Text(f"warning: --measure: no board in {boards} for {', '.join(result.profiles)} "
                                    "times these candidates; nothing was measured"), soft_wrap=True)  # fmt: skip
         result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)  # with the rows
     chosen = result.top_per_device(export_top) if export and result.fits else []

@@ -21,7 +21,7 @@ from edgekit.compare._config import COMPARE_BENCH, LARGE_BATCH, CompareConfig, C
 from edgekit.compare._sources import CompareModel, resolve_models
 from edgekit.compare._variants import VariantBuilder, list_variants, register_variant, variant_builder
 from edgekit.compare.cached import bench_cached
-from edgekit.devices import Board, bench_on_board
+from edgekit.devices.on import Fleet, Where, describe, measure_on
 from edgekit.errors import BadInputError, BoardError
 from edgekit.metrics import Metric
 from edgekit.store import ResultsStore
@@ -103,13 +103,14 @@ def _latency_cells(small: BenchResult, large: BenchResult, n: int) -> dict[str, 
 
 def compare(
     config: CompareConfig, store: ResultsStore | None = None, on_progress: Progress | None = None,
-    board: Board | None = None, board_threads: int | None = None,
+    board: Where = None, board_threads: int | None = None,
 ) -> Comparison:  # fmt: skip
     """Build the comparison table (measuring what the store does not already hold), here or on ``board``.
 
     Args:
-        board: measure the latency cells on this board (``compare --on``); None measures here.
-        board_threads: threads on the board (None: the board's usable cores).
+        board: measure the latency cells on this board or on the fleet's boards of one profile (``compare --on``,
+            see :func:`~edgekit.devices.on.resolve_on`); None measures here.
+        board_threads: threads on one board (None: the board's usable cores); the fleet uses ``config.threads``.
 
     Raises:
         BoardError: the board failed (cells measured before the failure are kept in the store).
@@ -119,6 +120,9 @@ def compare(
     """
     _check_runtimes(config)
     _targets.check_targets(config.targets)
+    if isinstance(board, Fleet) and len(board.profiles) != 1:  # before anything is built
+        raise BadInputError(f"a comparison is of one device: pass --profile with one of {', '.join(board.profiles)} "
+                            "(the fleet's boards)")  # fmt: skip
     models = resolve_models(config)  # every source parsed once; variants that cannot apply are refused here
     rows, skipped = _rows_to_run(config, models)
     if not rows:
@@ -154,14 +158,14 @@ def compare(
                       created_at=datetime.now(timezone.utc))  # fmt: skip
 
 
-def _measure_on_board(board: Board, specs: list[BenchSpec], config: CompareConfig, store: ResultsStore | None,
+def _measure_on_board(board: Where, specs: list[BenchSpec], config: CompareConfig, store: ResultsStore | None,
                       threads: int | None, tick: Callable[[BenchResult, bool], None],
                       ) -> tuple[list[tuple[BenchResult, bool]], HostFingerprint]:  # fmt: skip
-    run = bench_on_board(board, specs, config.bench, store=store, fresh=config.fresh, threads=threads, on_done=tick)
+    run = measure_on(board, specs, config.bench, store=store, fresh=config.fresh, threads=threads, on_done=tick)
     if run.failures:  # a table needs every cell; the ones measured are stored, a re-run measures only the rest
-        raise BoardError(f"{len(run.failures)} of {len(specs)} cells failed on board {board.label.id}; the measured "
+        raise BoardError(f"{len(run.failures)} of {len(specs)} cells failed on {describe(board)}; the measured "
                          f"ones are kept (re-run to finish). First: {run.failures[0]}")  # fmt: skip
-    return [r for r in run.results if r is not None], run.check.fingerprint
+    return run.results, run.fingerprint or run.results[0][0].fingerprint
 
 
 def _contention_note(results: list[BenchResult]) -> list[str]:

@@ -3,7 +3,8 @@
 ``link`` parses ``local`` / ``ssh://user@host[:port]``; ``ssh`` runs commands through the system
 OpenSSH client; ``bundle`` assembles the board runner from the protocol modules; ``board`` ships it
 and the artifacts and talks to it; ``check`` reads the board's fingerprint and compares it with its
-profile; ``config`` reads ``$EDGEKIT_HOME/devices.yaml``; ``remote_bench`` measures cells there.
+profile; ``config`` reads ``$EDGEKIT_HOME/devices.yaml``; ``remote_bench`` measures cells there; ``on`` is the
+one dispatch of ``--on`` (local, a board, or the Ray fleet).
 """
 
 from edgekit.devices.board import Board

@@ -106,6 +106,21 @@ def bench_on_board(board: Board, specs: list[BenchSpec], config: BenchConfig, *,
     return run
 
 
+def measure_one(board: Board, spec: BenchSpec, config: BenchConfig) -> BenchResult:
+    """Measure one cell on ``board`` as ``bench --on`` does (ship, probe, time), without storing it: a fleet node
+    measuring for a board that cannot run Ray hands the result to the sweep, which stores it.
+
+    Raises:
+        BadInputError: a cell the board cannot time.
+        BoardError: the link, the probe or the runner failed.
+    """
+    check_board_runtimes([spec])
+    path = Path(spec.source.path)  # type: ignore[union-attr]
+    names = board.ship([path])
+    check = probe(board, get_profile(board.label.profile), ship=False)
+    return _measure_cell(board, check, spec, config, names[path])
+
+
 def _stored(store: ResultsStore, spec: BenchSpec, config: BenchConfig, check: BoardCheck) -> BenchResult | None:
     key = MeasurementKey(model=spec.model, variant=spec.variant, runtime=spec.runtime, batch=spec.batch,
                          threads=spec.threads, fingerprint=check.fingerprint.id,

@@ -20,9 +20,10 @@ from typing import Any
 import psutil
 from pydantic import Field
 
+from edgekit.devices.link import parse_link
 from edgekit.errors import BadInputError, EdgekitError, summarize_message
 from edgekit.fileio import write_json_atomic
-from edgekit.fleet._ray import RESOURCE_PREFIX, connect, import_ray, resource_name
+from edgekit.fleet._ray import BOARD_LINK_ENV, RESOURCE_PREFIX, connect, import_ray, resource_name
 from edgekit.fleet._tracker import TRACKER_PREFIX
 from edgekit.paths import edgekit_home, system_temp_dir
 from edgekit.profiles import get_profile
@@ -93,21 +94,37 @@ def join_command(address: str, profile: str, num_cpus: int | None = None) -> lis
     return line + ([f"--num-cpus={num_cpus}"] if num_cpus is not None else [])
 
 
-def shell_line(command: list[str]) -> str:
-    """``command`` as one copyable shell line (``ray`` by name when it is on PATH)."""
+def join_env(link: str | None) -> dict[str, str]:
+    """The environment of a node that stands for a board which cannot run Ray: its raylet and workers inherit
+    ``$EDGEKIT_FLEET_BOARD_LINK``, and the executor measures every cell over that link.
+
+    Raises:
+        BadInputError: not an ``ssh://user@host[:port]`` link.
+    """
+    if link is None:
+        return {}
+    parsed = parse_link(link)
+    if parsed.kind != "ssh":
+        raise BadInputError("--link names the ssh://user@host[:port] of a board that cannot run Ray, not local")
+    return {BOARD_LINK_ENV: str(parsed)}
+
+
+def shell_line(command: list[str], env: dict[str, str] | None = None) -> str:
+    """``command`` as one copyable shell line (``ray`` by name when it is on PATH), ``env`` as ``NAME=value``."""
     name = Path(command[0]).name
     first = name if shutil.which(name) == command[0] else command[0]
-    return shlex.join([first, *command[1:]])
+    return shlex.join([*(f"{k}={v}" for k, v in (env or {}).items()), first, *command[1:]])
 
 
-def run_ray(command: list[str]) -> str:
+def run_ray(command: list[str], env: dict[str, str] | None = None) -> str:
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=_RAY_START_TIMEOUT_S, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=_RAY_START_TIMEOUT_S, check=False,
+                              env=os.environ | env if env else None)  # fmt: skip
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"`{shell_line(command)}` did not finish in {_RAY_START_TIMEOUT_S} s") from None
+        raise EdgekitError(f"`{shell_line(command, env)}` did not finish in {_RAY_START_TIMEOUT_S} s") from None
     if done.returncode != 0:
         why = summarize_message(done.stderr or done.stdout, f"exit status {done.returncode}")
-        raise EdgekitError(f"`{shell_line(command)}` failed: {why[-400:]}")
+        raise EdgekitError(f"`{shell_line(command, env)}` failed: {why[-400:]}")
     return done.stdout
 
 

@@ -2,22 +2,24 @@
 
 It takes the artifact from the node's digest cache, measures with edgekit's own bench protocol
 (:func:`edgekit.bench.run.bench`), labels the result with the board, and reports when it started and
-ended on the board's own clock. A cell with a ``link`` is measured over that device link from this node
-(:func:`measure_over_link`, the one place where the link runner plugs in).
+ended on the board's own clock. A cell with a ``link``, or any cell on a node started with
+``$EDGEKIT_FLEET_BOARD_LINK`` (``edgekit fleet join --link``: the node stands for a board that cannot run Ray),
+is measured over that device link from this node (:func:`measure_over_link`), with the board's fingerprint.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from typing import Any
 
 from edgekit.bench._spec import BenchConfig, BenchSpec, BoardLabel
 from edgekit.bench.run import BenchResult, bench
 from edgekit.bench.runners import ArtifactSource
-from edgekit.errors import EdgekitError, MissingDependencyError, summarize_exception
+from edgekit.errors import EdgekitError, summarize_exception
 from edgekit.fleet._artifacts import ShippedFile, materialize
 from edgekit.fleet._cell import FleetCell
-from edgekit.fleet._ray import import_ray
+from edgekit.fleet._ray import BOARD_LINK_ENV, import_ray
 
 
 def ray_link(node_id: str) -> str:
@@ -25,28 +27,38 @@ def ray_link(node_id: str) -> str:
     return f"ray://{node_id}"
 
 
-def measure_over_link(link: str, spec: BenchSpec, config: BenchConfig) -> BenchResult:
-    """Measure ``spec`` on the board behind ``link`` (``ssh://...``) from this node — not wired yet.
+def node_link() -> str | None:
+    """The link of the board this node stands for (``$EDGEKIT_FLEET_BOARD_LINK``), or None: the node is the board."""
+    return os.environ.get(BOARD_LINK_ENV) or None
 
-    This is where the device-link runner (issue 14: copy the runner and artifact, run, read JSON back) plugs
-    in; it must return a :class:`BenchResult` whose fingerprint is the board's. Until then a linked cell is
-    refused before a sweep starts (see ``edgekit.fleet._sweep.check_links``) and here.
+
+def measure_over_link(link: str, spec: BenchSpec, config: BenchConfig, profile: str) -> BenchResult:
+    """Measure ``spec`` on the board behind ``link`` (``ssh://...``) from this node, as ``bench --on`` does.
+
+    The board is the node's ``devices.yaml`` entry of that link (its Python, cache folder, ssh options), else an
+    ad-hoc board of ``profile``; the result carries the board's fingerprint and label (its link), not the node's.
 
     Raises:
-        MissingDependencyError: always, for now.
+        BadInputError: a malformed link, a configured board of another profile, a cell the board cannot time.
+        BoardError: the link, the probe or the runner failed.
     """
-    raise MissingDependencyError(f"cell for {link}: measuring over a device link from a fleet node is not "
-                                 "available in this edgekit yet; give the board its own Ray node")  # fmt: skip
+    from edgekit.devices.config import resolve_board
+    from edgekit.devices.remote_bench import measure_one
+
+    board = resolve_board(link, profile)
+    assert board is not None  # an ssh link is never "local" here: fleet join --link takes ssh:// only
+    return measure_one(board, spec, config)
 
 
 def measure_cell(cell: FleetCell, spec: BenchSpec, config: BenchConfig, node_id: str) -> BenchResult:
-    """Measure one cell here (or over its link) and label the result with its board."""
-    if cell.link is None:
+    """Measure one cell here (or over its link, or the node's) and label the result with its board."""
+    link = cell.link or node_link()
+    if link is None:
         result = bench(spec, config)
         board = BoardLabel(id=node_id, profile=cell.profile, link=ray_link(node_id))
     else:
-        result = measure_over_link(cell.link, spec, config)
-        board = result.board or BoardLabel(id=cell.link, profile=cell.profile, link=cell.link)
+        result = measure_over_link(link, spec, config, cell.profile)
+        board = result.board or BoardLabel(id=link, profile=cell.profile, link=link)
     # The caller's spec (the workstation's path): the bytes are the same (same digest, same config hash).
     return result.model_copy(update={"board": board, "spec": cell.spec})
 

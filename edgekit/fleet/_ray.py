@@ -12,6 +12,8 @@ from edgekit.paths import system_temp_dir
 EXTRA_HINT = "pip install 'edgekit[fleet]'"
 RESOURCE_PREFIX = "edgekit-device:"  # a node advertises {"edgekit-device:<profile>": 1} per board it stands for
 NAMESPACE = "edgekit"
+# Set on a node that stands for a board without Ray (``fleet join --link``): its workers measure over that link.
+BOARD_LINK_ENV = "EDGEKIT_FLEET_BOARD_LINK"
 
 
 def import_ray() -> ModuleType:

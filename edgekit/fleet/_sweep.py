@@ -75,18 +75,6 @@ class SweepProgress:
 Progress = Callable[[SweepProgress], None]
 
 
-def check_links(cells: list[FleetCell]) -> None:
-    """Refuse cells over device links until the link runner is wired (see ``_executor.measure_over_link``).
-
-    Raises:
-        BadInputError: a cell has a link.
-    """
-    linked = sorted({c.link for c in cells if c.link is not None})
-    if linked:
-        raise BadInputError(f"fleet cells over device links ({', '.join(linked)}) are not available in this "
-                            "edgekit yet; give each board its own Ray node (`edgekit fleet join`)")  # fmt: skip
-
-
 def fleet_boards(address: str | None, profiles: set[str]) -> dict[str, list[str]]:
     """Connect and return the alive boards by profile; every profile in ``profiles`` must have one.
 
@@ -151,9 +139,8 @@ def run_sweep(
 
     Raises:
         MissingDependencyError: Ray is not installed, or no cluster answers.
-        BadInputError: a profile without a board, or a cell with a device link.
+        BadInputError: a profile without a board.
     """
-    check_links(cells)
     boards = fleet_boards(address, {c.profile for c in cells})
     ray = import_ray()
     store = store or ResultsStore()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,9 @@ def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_without_ray_fleet_commands_fail_in_one_line_naming_the_extra(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text("models: [resnet18]\nprofiles: [raspberry-pi-5]\n")
-    for args in (["sweep", str(sweep)], ["fleet", "status"], ["fleet", "up"]):
+    on_fleet = (["bench", "resnet18", "--on", "fleet"], ["compare", "resnet18", "--on", "fleet"],
+                ["recommend", "--ram", "1GB", "--fps", "1", "--measure", "--on", "fleet"])  # fmt: skip
+    for args in (["sweep", str(sweep)], ["fleet", "status"], ["fleet", "up"], *on_fleet):
         done = _edgekit_without_ray(*args, home=tmp_path / "home")
         assert done.returncode == 2, done.stderr
         (line,) = done.stderr.splitlines()
@@ -88,3 +91,25 @@ def test_fleet_refuses_options_of_other_actions_and_unknown_actions() -> None:
     assert result.stderr.splitlines() == [
         "error: fleet join needs --address (the head's ip:port) and --profile (the board's profile)"
     ]
+
+
+def test_fleet_join_link_starts_the_node_with_the_boards_link_in_its_environment() -> None:
+    pytest.importorskip("ray")
+    result = runner.invoke(app, ["fleet", "join", "--print", "--address", "10.0.0.2:6379", "--profile", "rk3588",
+                                 "--link", "ssh://radxa@10.0.0.7:2222"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    words = shlex.split(result.stdout.strip())
+    assert words[0] == "EDGEKIT_FLEET_BOARD_LINK=ssh://radxa@10.0.0.7:2222"
+    assert words[2:] == ["start", "--address=10.0.0.2:6379", '--resources={"edgekit-device:rk3588": 1}']
+    for link, line in [
+        ("local", "error: --link names the ssh://user@host[:port] of a board that cannot run Ray, not local"),
+        ("pi@host", "error: not a device link: 'pi@host'; use local or ssh://user@host[:port] (passwords are never "
+                    "part of a link: ssh uses your keys or agent)"),
+    ]:  # fmt: skip
+        result = runner.invoke(app, ["fleet", "join", "--print", "--address", "10.0.0.2:6379", "--profile", "rk3588",
+                                     "--link", link])  # fmt: skip
+        assert result.exit_code == 2
+        assert result.stderr.splitlines() == [line]
+    result = runner.invoke(app, ["fleet", "status", "--link", "ssh://a@b"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["error: --link is an option of `fleet join`, not of `fleet status`"]
