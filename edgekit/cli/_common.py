@@ -36,6 +36,16 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 # --wide: the options every command that prints a table shares.
 Wide = Annotated[bool, typer.Option("--wide", help="every column at full width, even past the terminal's edge")]
+# Where the cells of bench and compare run (edgekit.devices.on): one spelling of the four options.
+_ON_HELP = "where to measure: local, ssh://user@host[:port], a board of devices.yaml, or fleet (the Ray cluster)"
+_ON_PROFILE_HELP = "the device profile the --on board stands for (e.g. raspberry-pi-5); fleet: P[,P...], default all"
+_ADDRESS_HELP = "--on fleet: the Ray cluster (default: the one `edgekit fleet up` recorded)"
+On = Annotated[str, typer.Option("--on", metavar="WHERE", help=_ON_HELP)]
+OnProfile = Annotated[str | None, typer.Option("--profile", metavar="PROFILE[,...]", help=_ON_PROFILE_HELP)]
+FleetAddress = Annotated[str | None, typer.Option("--address", metavar="HOST:PORT", help=_ADDRESS_HELP)]
+CellTimeout = Annotated[
+    float, typer.Option("--timeout", metavar="SECONDS", help="seconds one cell may take before it is killed")
+]
 
 
 # Expected errors of libraries edgekit reads files with, by (module, class). They are looked up only in modules

@@ -11,7 +11,20 @@ from rich.text import Text
 from edgekit.bench import BenchConfig, BenchResult
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS
 from edgekit.bench.accuracy import BenchAccuracy, bench_accuracy
-from edgekit.cli._common import Wide, age, console, err_console, guarded, print_json, protocol, split_csv
+from edgekit.cli._common import (
+    CellTimeout,
+    FleetAddress,
+    On,
+    OnProfile,
+    Wide,
+    age,
+    console,
+    err_console,
+    guarded,
+    print_json,
+    protocol,
+    split_csv,
+)
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, print_fitted
 from edgekit.compare.plan import parse_batches, plan, resolve_runtimes
@@ -22,9 +35,6 @@ from edgekit.errors import BadInputError
 from edgekit.vocab import bad_input
 
 DEVICES = ("cpu", "cuda")
-ON_HELP = "where to measure: local, ssh://user@host[:port], a board of devices.yaml, or fleet (the Ray cluster)"
-PROFILE_HELP = "the device profile the --on board stands for (e.g. raspberry-pi-5); fleet: P[,P...], default all"
-ADDRESS_HELP = "--on fleet: the Ray cluster (default: the one `edgekit fleet up` recorded)"
 
 
 def check_device(device: str) -> str:
@@ -103,10 +113,10 @@ def bench(
     limit: Annotated[int | None, typer.Option(help="accuracy over the first K images")] = None,
     per_class: Annotated[int | None, typer.Option("--per-class", help="or over N images per class")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="re-measure even if the store has this result")] = False,
-    on: Annotated[str, typer.Option("--on", help=ON_HELP)] = "local",
-    profile: Annotated[str | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
-    address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
+    on: On = "local",
+    profile: OnProfile = None,
+    address: FleetAddress = None,
+    timeout: CellTimeout = 900.0,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,

@@ -10,11 +10,23 @@ import typer
 
 from edgekit.bench import BenchConfig
 from edgekit.bench.host import usable_cores
-from edgekit.cli._common import Wide, age, console, guarded, print_json, protocol, split_csv
+from edgekit.cli._common import (
+    CellTimeout,
+    FleetAddress,
+    On,
+    OnProfile,
+    Wide,
+    age,
+    console,
+    guarded,
+    print_json,
+    protocol,
+    split_csv,
+)
 from edgekit.cli._progress import Quiet, Verbose
 from edgekit.cli._source import MODEL_HELP, InputSize, Labels, Layout, Mean, Std, triple
 from edgekit.cli._table import Col, print_fitted
-from edgekit.cli.bench import ADDRESS_HELP, ON_HELP, PROFILE_HELP, LazyProgress, bench_config, check_device
+from edgekit.cli.bench import LazyProgress, bench_config, check_device
 from edgekit.compare import CompareConfig, CompareRow, Comparison
 from edgekit.compare import compare as run_compare
 from edgekit.compare.plan import parse_batches, resolve_runtimes
@@ -67,10 +79,10 @@ def compare(
     std: Std = None,
     layout: Layout = None,
     labels: Labels = None,
-    on: Annotated[str, typer.Option("--on", help=ON_HELP)] = "local",
-    profile: Annotated[str | None, typer.Option("--profile", help=PROFILE_HELP)] = None,
-    address: Annotated[str | None, typer.Option("--address", help=ADDRESS_HELP)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="seconds one cell may take before it is killed")] = 900.0,
+    on: On = "local",
+    profile: OnProfile = None,
+    address: FleetAddress = None,
+    timeout: CellTimeout = 900.0,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,

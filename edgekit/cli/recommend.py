@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from edgekit.cli._common import Wide, console, err_console, fmt_num, guarded, plural, print_json, split_csv
+from edgekit.cli._common import (
+    FleetAddress,
+    Wide,
+    console,
+    err_console,
+    fmt_num,
+    guarded,
+    plural,
+    print_json,
+    split_csv,
+)
 from edgekit.cli._progress import Quiet, Steps, Verbose
 from edgekit.cli._table import Col, Fitted, print_fitted, print_note
 from edgekit.errors import BadInputError
@@ -64,9 +74,7 @@ def recommend(
             "--on", help="--measure on: fleet (the Ray cluster's boards), or one board (a link or devices.yaml id)"
         ),
     ] = None,
-    address: Annotated[
-        str | None, typer.Option("--address", help="--on fleet: the Ray cluster (default: `edgekit fleet up`'s)")
-    ] = None,
+    address: FleetAddress = None,
     wide: Wide = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
