@@ -18,7 +18,6 @@ from edgekit.fleet import (
     SweepProgress,
     SweepReport,
     fleet_boards,
-    import_ray,
     run_sweep,
 )
 from edgekit.fleet._sweepfile import load_sweep, sweep_cells
@@ -74,8 +73,7 @@ def sweep(
     if max_retries < 0 or wait_for_boards < 0:
         raise BadInputError("--max-retries and --wait-for-boards must not be negative")
     plan = load_sweep(file)
-    import_ray()  # the missing extra fails before any artifact is built
-    fleet_boards(address, set(plan.profiles))
+    fleet_boards(address, set(plan.profiles))  # a missing extra or absent board fails before any artifact is built
     cells = sweep_cells(plan)
     with LiveBoards() as live:
         report = run_sweep(cells, plan.protocol.config(), address=address, fresh=fresh, max_retries=max_retries,

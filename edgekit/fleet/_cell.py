@@ -16,15 +16,11 @@ CellStatus = Literal["measured", "failed", "stored"]
 
 
 class FleetCell(StrictModel):
-    """One measurement to make on some board of ``profile``.
-
-    ``link`` names a board that cannot run Ray (``ssh://user@host``): a node advertising the profile's resource
-    reaches it on its behalf. ``None`` measures on the node itself.
-    """
+    """One measurement to make on some board of ``profile`` (a node started with ``fleet join --link`` measures it
+    over that link, see :func:`edgekit.fleet._executor.node_link`)."""
 
     spec: BenchSpec
     profile: str = Field(min_length=1)
-    link: str | None = None
 
     @property
     def label(self) -> str:

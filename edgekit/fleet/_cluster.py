@@ -23,7 +23,7 @@ from pydantic import Field
 from edgekit.devices.link import parse_link
 from edgekit.errors import BadInputError, EdgekitError, summarize_message
 from edgekit.fileio import write_json_atomic
-from edgekit.fleet._ray import BOARD_LINK_ENV, RESOURCE_PREFIX, connect, import_ray, resource_name
+from edgekit.fleet._ray import BOARD_LINK_ENV, connect, import_ray, node_profiles, resource_name
 from edgekit.fleet._tracker import TRACKER_PREFIX
 from edgekit.paths import edgekit_home, system_temp_dir
 from edgekit.profiles import get_profile
@@ -67,15 +67,21 @@ def state_path() -> Path:
     return edgekit_home() / STATE_FILE
 
 
-def saved_address() -> str | None:
-    """The address ``fleet up`` recorded, or None."""
+def saved_state() -> FleetState | None:
+    """What ``fleet up`` recorded, or None (none recorded, or a file that is not a fleet state)."""
     path = state_path()
     if not path.is_file():
         return None
     try:
-        return FleetState.model_validate_json(path.read_text()).address
+        return FleetState.model_validate_json(path.read_text())
     except ValueError:
         return None
+
+
+def saved_address() -> str | None:
+    """The address ``fleet up`` recorded, or None."""
+    state = saved_state()
+    return state.address if state else None
 
 
 def ray_executable() -> str:
@@ -116,7 +122,7 @@ def shell_line(command: list[str], env: dict[str, str] | None = None) -> str:
     return shlex.join([*(f"{k}={v}" for k, v in (env or {}).items()), first, *command[1:]])
 
 
-def run_ray(command: list[str], env: dict[str, str] | None = None) -> str:
+def run_ray(command: list[str], env: dict[str, str] | None = None) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=_RAY_START_TIMEOUT_S, check=False,
                               env=os.environ | env if env else None)  # fmt: skip
@@ -125,7 +131,6 @@ def run_ray(command: list[str], env: dict[str, str] | None = None) -> str:
     if done.returncode != 0:
         why = summarize_message(done.stderr or done.stdout, f"exit status {done.returncode}")
         raise EdgekitError(f"`{shell_line(command, env)}` failed: {why[-400:]}")
-    return done.stdout
 
 
 def up(address: str | None = None, ip: str = "127.0.0.1", port: int = DEFAULT_PORT,
@@ -162,11 +167,10 @@ def down() -> FleetState | None:
 
     An adopted cluster (``up --address``) is only forgotten. Returns what was forgotten, or None.
     """
-    path = state_path()
-    state = FleetState.model_validate_json(path.read_text()) if path.is_file() else None
+    state = saved_state()
     if state is not None and state.started_here and state.temp_dir:
         stop_processes_under(state.temp_dir)
-    path.unlink(missing_ok=True)
+    state_path().unlink(missing_ok=True)
     return state
 
 
@@ -217,7 +221,7 @@ def status(address: str | None = None) -> FleetStatus:
     boards = []
     nodes = ray.nodes()
     for node in nodes:
-        profiles = sorted(n[len(RESOURCE_PREFIX) :] for n in node.get("Resources", {}) if n.startswith(RESOURCE_PREFIX))
+        profiles = node_profiles(node)
         if not profiles:
             continue
         cell, since = running.get(node["NodeID"], (None, None))

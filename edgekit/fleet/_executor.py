@@ -2,8 +2,8 @@
 
 It takes the artifact from the node's digest cache, measures with edgekit's own bench protocol
 (:func:`edgekit.bench.run.bench`), labels the result with the board, and reports when it started and
-ended on the board's own clock. A cell with a ``link``, or any cell on a node started with
-``$EDGEKIT_FLEET_BOARD_LINK`` (``edgekit fleet join --link``: the node stands for a board that cannot run Ray),
+ended on the board's own clock. Any cell on a node started with
+``$EDGEKIT_FLEET_BOARD_LINK`` (``edgekit fleet join --link``: the node stands for a board that cannot run Ray)
 is measured over that device link from this node (:func:`measure_over_link`), with the board's fingerprint.
 """
 
@@ -51,8 +51,8 @@ def measure_over_link(link: str, spec: BenchSpec, config: BenchConfig, profile: 
 
 
 def measure_cell(cell: FleetCell, spec: BenchSpec, config: BenchConfig, node_id: str) -> BenchResult:
-    """Measure one cell here (or over its link, or the node's) and label the result with its board."""
-    link = cell.link or node_link()
+    """Measure one cell here (or over the node's link) and label the result with its board."""
+    link = node_link()
     if link is None:
         result = bench(spec, config)
         board = BoardLabel(id=node_id, profile=cell.profile, link=ray_link(node_id))

@@ -65,9 +65,12 @@ def alive_boards(ray: Any) -> dict[str, list[str]]:
     """Profile -> ids of the alive nodes that advertise its resource."""
     boards: dict[str, list[str]] = {}
     for node in ray.nodes():
-        if not node.get("Alive"):
-            continue
-        for name in node.get("Resources", {}):
-            if name.startswith(RESOURCE_PREFIX):
-                boards.setdefault(name[len(RESOURCE_PREFIX) :], []).append(node["NodeID"])
+        if node.get("Alive"):
+            for profile in node_profiles(node):
+                boards.setdefault(profile, []).append(node["NodeID"])
     return boards
+
+
+def node_profiles(node: dict[str, Any]) -> list[str]:
+    """The profiles a node (an entry of ``ray.nodes()``) advertises an ``edgekit-device:<profile>`` resource for."""
+    return sorted(n[len(RESOURCE_PREFIX) :] for n in node.get("Resources", {}) if n.startswith(RESOURCE_PREFIX))

@@ -104,10 +104,9 @@ def check_boards(boards: dict[str, list[str]], profiles: set[str]) -> None:
 def stored_result(store: ResultsStore, cell: FleetCell, config: BenchConfig) -> BenchResult | None:
     """The newest stored measurement of this cell on any board of its profile, or None."""
     s = cell.spec
-    rows = store.query(model=s.model, variant=s.variant, runtime=s.runtime, batch=s.batch, threads=s.threads,
-                       config_hash=config_hash(s, config))  # fmt: skip
-    on_profile = [r for r in rows if r.board is not None and r.board.profile == cell.profile]
-    return on_profile[-1] if on_profile else None
+    rows = store.query_profile(cell.profile, model=s.model, variant=s.variant, runtime=s.runtime, batch=s.batch,
+                               threads=s.threads, config_hash=config_hash(s, config))  # fmt: skip
+    return rows[-1] if rows else None
 
 
 def run_sweep(

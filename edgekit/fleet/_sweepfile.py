@@ -14,14 +14,11 @@ from pydantic import Field, field_validator
 from edgekit._datafile import read_yaml_file
 from edgekit.bench._spec import DEFAULT_MIN_SECONDS, BenchConfig, BenchSpec
 from edgekit.bench.runners import ArtifactSource, get_runner
-from edgekit.compare._artifacts import _passed_artifact
+from edgekit.compare._artifacts import source_recipe_onnx
 from edgekit.compare._variants import variant_builder
 from edgekit.errors import BadInputError
-from edgekit.fileio import sha256_file
 from edgekit.fleet._cell import FleetCell
-from edgekit.models._source import is_registry_name
-from edgekit.optimize import optimize
-from edgekit.paths import cache_dir
+from edgekit.models._source import is_registry_name, parse_source
 from edgekit.profiles import get_profile
 from edgekit.recipes import get_recipe
 from edgekit.vocab import StrictModel
@@ -97,14 +94,7 @@ def artifact(model: str, recipe: str, weights: str) -> Path:
         return variant_builder(recipe)(model, weights)
     if recipe == "fp32":
         return Path(model)
-    folder = cache_dir("fleet-variants") / f"{sha256_file(Path(model))[:16]}-{recipe}"
-    found = _passed_artifact(folder)
-    if found is not None:
-        return found
-    result = optimize(model, recipe, weights, out_dir=folder)
-    result.require_passed()
-    assert result.artifact_path is not None  # require_passed guarantees it
-    return result.artifact_path
+    return source_recipe_onnx(parse_source(model, weights=weights), recipe)
 
 
 def sweep_cells(sweep: SweepFile) -> list[FleetCell]:
