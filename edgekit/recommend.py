@@ -70,17 +70,30 @@ class Constraints(BaseModel):
     @classmethod
     def _with_units(cls, data: Any) -> Any:
         """``ram="512MB"``, ``power="5W"``, ``fps="30fps"``: parsed as ``--ram``/``--power``/``--fps`` are."""
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        if "ram" in data:
-            data["ram_mb"] = parse_bytes(str(data.pop("ram"))).mib
-        if "power" in data:
-            power = data.pop("power")
-            data["power_w"] = None if power is None else parse_power(str(power)).watts
-        if isinstance(data.get("fps"), str):
-            data["fps"] = parse_fps(data["fps"]).fps
-        return data
+        return _parsed_units(data) if isinstance(data, dict) else data
+
+    @classmethod
+    def from_text(cls, ram: str, fps: str | float, power: str | None = None,
+                  min_top1: float | None = None) -> Constraints:  # fmt: skip
+        """The budget as the command line takes it; a bad unit raises :class:`BadInputError` (one line).
+
+        Raises:
+            BadInputError: a size, rate or power that does not parse.
+        """
+        return cls.model_validate(_parsed_units({"ram": ram, "fps": fps, "power": power, "min_top1": min_top1}))
+
+
+def _parsed_units(data: dict[str, Any]) -> dict[str, Any]:
+    """``ram``/``power`` text into ``ram_mb``/``power_w``, ``fps`` text into a number (units as the CLI's)."""
+    data = dict(data)
+    if "ram" in data:
+        data["ram_mb"] = parse_bytes(str(data.pop("ram"))).mib
+    if "power" in data:
+        power = data.pop("power")
+        data["power_w"] = None if power is None else parse_power(str(power)).watts
+    if isinstance(data.get("fps"), str):
+        data["fps"] = parse_fps(data["fps"]).fps
+    return data
 
 
 class Margins(BaseModel):
@@ -355,8 +368,9 @@ def recommend(
         get_target(name)
     params = load_params()
     features = {m: model_features(m) for m in model_names}  # also validates the names
-    measured = ProfileMeasurements()
-    top1 = Top1Figures()
+    store = ResultsStore(read_only=True)  # one store for both lookups; recommend only reads: a read-only home works
+    measured = ProfileMeasurements(store)
+    top1 = Top1Figures(store)
     evaluated = []
     for slot in slots(chosen, targets):
         mode, power_reason = choose_power_mode(slot.profile, constraints.power_w)
@@ -394,7 +408,7 @@ def recommend_for(
         return recommend(ram, profile, models, targets)
     if fps is None:
         raise BadInputError("recommend needs fps, e.g. edgekit.recommend('512MB', fps=30)")
-    constraints = Constraints(ram=ram, fps=fps, power=power, min_top1=min_top1)  # type: ignore[call-arg]
+    constraints = Constraints.from_text(ram, fps, power, min_top1)
     return recommend(constraints, profile, models, targets)
 
 

@@ -83,7 +83,7 @@ def parse_bytes(text: str) -> ByteSize:
         raise BadInputError(f"memory size {text!r} needs a unit, e.g. {value:g}MB or {value:g}MiB")
     if unit not in _BYTE_FACTORS:
         known = "B, KB, MB, GB, TB (or K, M, G, KiB, MiB, GiB)"
-        raise BadInputError(f"unknown memory unit {unit or '(none)'!r} in {text!r}: use {known}")
+        raise BadInputError(f"unknown memory unit {unit!r} in {text!r}: use {known}")
     if value <= 0:
         raise BadInputError(f"memory size must be positive, got {text!r}")
     return ByteSize(round(value * _BYTE_FACTORS[unit]))
@@ -113,7 +113,7 @@ def parse_power(text: str) -> Power:
     if not unit:
         raise BadInputError(f"power {text!r} needs a unit, e.g. {value:g}W or {value:g}mW")
     if unit not in _WATT_FACTORS:
-        raise BadInputError(f"unknown power unit {unit or '(none)'!r} in {text!r}: use W or mW")
+        raise BadInputError(f"unknown power unit {unit!r} in {text!r}: use W or mW")
     if value <= 0:
         raise BadInputError(f"power must be positive, got {text!r}")
     return Power(value * _WATT_FACTORS[unit])

@@ -14,6 +14,7 @@ from edgekit.errors import BadInputError
 from edgekit.metrics import Metric
 from edgekit.predict import Coordinates, Prediction, RowError, predict_table
 from edgekit.predict import predict as run_predict
+from edgekit.predict._board_calibration import CALIBRATED_LABEL
 from edgekit.predict._board_calibration import TIER as CALIBRATED_TIER
 from edgekit.profiles import get_profile
 from edgekit.targets import get_target
@@ -113,7 +114,7 @@ def _span(metric: Metric | None, digits: int = 3) -> str:
 def _print_one(r: Prediction) -> None:
     console.print(f"[bold]{r.coordinates.label()}[/bold]  (power mode {r.power_mode}, target {r.target or '—'})")
     grid = Table(show_header=False, box=None)
-    kind = f"predicted, calibrated on {r.coordinates.device_id}" if r.tier == CALIBRATED_TIER else "predicted"
+    kind = f"{CALIBRATED_LABEL} {r.coordinates.device_id}" if r.tier == CALIBRATED_TIER else "predicted"
     grid.add_row("latency", _span(r.latency_ms), kind)
     grid.add_row("throughput", _span(r.fps), kind)
     grid.add_row("peak RAM", _span(r.peak_ram_mb), "predicted" if r.peak_ram_mb else "no target for this runtime")

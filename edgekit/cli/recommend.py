@@ -29,7 +29,6 @@ from edgekit.recommend import recommend as run
 
 if TYPE_CHECKING:
     from edgekit.targets.export import ExportResult  # onnx and numpy: only when something is exported
-from edgekit.units import parse_bytes, parse_fps, parse_power
 
 _SHOWN = 15  # feasible candidates listed in the ranked table
 
@@ -94,8 +93,7 @@ def recommend(
         raise BadInputError("--on and --address say where --measure measures; pass --measure with them")
     if on == "local":
         raise BadInputError("recommend --measure measures on boards: --on fleet, a link or a board of devices.yaml")
-    constraints = Constraints(ram_mb=parse_bytes(ram).mib, fps=parse_fps(fps).fps,
-                              power_w=parse_power(power).watts if power else None, min_top1=min_top1)  # fmt: skip
+    constraints = Constraints.from_text(ram, fps, power, min_top1)
     result = run(constraints, profile, split_csv(models) or None, split_csv(targets) or None)
     failures = []
     if measure:

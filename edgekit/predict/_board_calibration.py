@@ -131,7 +131,6 @@ def calibration_path(profile: str) -> Path:
 def save_calibration(calibration: BoardCalibration) -> Path:
     """Write atomically (a previous good file is replaced only by a complete new one)."""
     path = calibration_path(calibration.profile)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, calibration.model_dump(mode="json"))
     return path
 
