@@ -217,9 +217,22 @@ def selection_label(folder: Path, limit: int | None, per_class: int | None, n_lo
     return f"{folder} (all {n_loaded} images)"
 
 
+def images_digest(images: ImageBatch) -> str | None:
+    """:func:`data_digest` of images read from files, None for images that are not (generated, in memory)."""
+    return data_digest(images) if all(Path(s).is_file() for s in images.sources) else None
+
+
+def default_per_class(folder: Path, limit: int | None = None, per_class: int | None = None) -> int | None:
+    """``per_class`` as given; with neither bound, an equal share per class above :data:`MAX_EVAL_IMAGES` images."""
+    if limit is not None or per_class is not None:
+        return per_class
+    count = sum(1 for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return max(1, MAX_EVAL_IMAGES // len(class_folders(Path(folder)))) if count > MAX_EVAL_IMAGES else None
+
+
 def accuracy(predictor: Predictor, images: ImageBatch, num_classes: int, data: str,
-             meaningful: bool = True) -> Accuracy:  # fmt: skip
-    """Top-1 / top-5 of a predictor over labelled images.
+             meaningful: bool = True, data_sha256: str | None = None) -> Accuracy:  # fmt: skip
+    """Top-1 / top-5 of a predictor over labelled images (``data_sha256``: their digest, when already known).
 
     Raises:
         BadInputError: the images carry no labels, or the logits have the wrong width.
@@ -234,7 +247,7 @@ def accuracy(predictor: Predictor, images: ImageBatch, num_classes: int, data: s
         n_samples=len(labels), top1=topk_accuracy(logits, labels, 1),
         top5=topk_accuracy(logits, labels, _TOP5) if num_classes >= _TOP5 else None,
         num_classes=num_classes, data=data, skipped=images.skipped, meaningful=meaningful,
-        data_sha256=data_digest(images) if all(Path(s).is_file() for s in images.sources) else None,
+        data_sha256=data_sha256 or images_digest(images),
     )  # fmt: skip
 
 
@@ -283,6 +296,7 @@ class LabelledData:
     num_classes: int
     meaningful: bool = True
     threads: int | None = None
+    data_sha256: str | None = None  # computed once: every variant is measured on these same files
 
     @classmethod
     def load(cls, folder: Path, prep: Preprocessing, num_classes: int, model: str,
@@ -293,17 +307,14 @@ class LabelledData:
         Raises:
             BadInputError: the folders do not map to the model's outputs, empty or undecodable folder.
         """
-        classes = class_folders(Path(folder))
-        count = sum(1 for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        per_class = max(1, MAX_EVAL_IMAGES // len(classes)) if count > MAX_EVAL_IMAGES else None
+        per_class = default_per_class(Path(folder))
         images = load_eval_images(Path(folder), prep, num_classes, model, per_class=per_class, label_names=label_names)
-        return cls(
-            images, selection_label(Path(folder), None, per_class, len(images)), num_classes, meaningful, threads
-        )
+        label = selection_label(Path(folder), None, per_class, len(images))
+        return cls(images, label, num_classes, meaningful, threads, images_digest(images))
 
     def measure(self, predictor: Predictor) -> Accuracy:
         """Top-1 / top-5 of ``predictor`` on these images."""
-        return accuracy(predictor, self.images, self.num_classes, self.label, self.meaningful)
+        return accuracy(predictor, self.images, self.num_classes, self.label, self.meaningful, self.data_sha256)
 
     def measure_artifact(self, artifact: Artifact) -> Accuracy:
         """Top-1 / top-5 of an in-memory artifact (:func:`artifact_predictor`)."""

@@ -12,27 +12,20 @@ from edgekit.errors import StoreError
 from edgekit.evaluate import (
     accuracy,
     check_class_count,
-    class_folders,
     data_digest,
+    default_per_class,
     load_eval_images,
     selection_label,
 )
 from edgekit.fidelity import onnx_fidelity
-from edgekit.images import IMAGE_SUFFIXES, ImageBatch, generated_images
+from edgekit.images import ImageBatch, generated_images
 from edgekit.logits import onnx_predictor
 from edgekit.metrics import Metric, Provenance, computed
 from edgekit.store import AccuracyRecord, ResultsStore
 
-# Without --limit/--per-class, a folder larger than this is sampled per class (all of it would
-# not fit in memory: 50,000 ImageNet-val images are 30 GB as float32 tensors).
-DEFAULT_MAX_EVAL_IMAGES = 2000
 FIDELITY_IMAGES = 32  # generated images for variant-vs-fp32 fidelity when no data is given
 _EVAL_RUNTIME = "onnxruntime-cpu"
 _PCT = 100.0
-
-
-def _count_images(folder: Path) -> int:
-    return sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def load_data(config: CompareConfig, models: dict[str, CompareModel]) -> dict[str, tuple[ImageBatch, str]]:
@@ -47,9 +40,7 @@ def load_data(config: CompareConfig, models: dict[str, CompareModel]) -> dict[st
         return {}
     for text, model in models.items():
         check_class_count(config.data, model.num_classes, text, model.labels)
-    limit, per_class = config.limit, config.per_class
-    if limit is None and per_class is None and _count_images(config.data) > DEFAULT_MAX_EVAL_IMAGES:
-        per_class = max(1, DEFAULT_MAX_EVAL_IMAGES // len(class_folders(config.data)))
+    limit, per_class = config.limit, default_per_class(config.data, config.limit, config.per_class)
     loaded = {}
     for text, model in models.items():
         images = load_eval_images(config.data, model.preprocessing, model.num_classes, text, limit, per_class,
@@ -136,6 +127,7 @@ def store_accuracy(models: dict[str, CompareModel], cells: dict[tuple[str, str],
     """
     try:
         target = store or ResultsStore()
+        digests = {text: data_digest(images) for text, (images, _) in data.items()}  # each folder read once
         for (text, variant), row in cells.items():
             if text not in data or "top1_pct" not in row:
                 continue
@@ -147,7 +139,7 @@ def store_accuracy(models: dict[str, CompareModel], cells: dict[tuple[str, str],
                 top5_pct=row["top5_pct"].value if "top5_pct" in row else None,
                 reference_top1_pct=parent.value if parent else None,
                 drop_pct=parent.value - top1 if parent else None, n_images=len(images), data=label,
-                data_sha256=data_digest(images), meaningful=model.meaningful, host=prov.host or fingerprint().id,
+                data_sha256=digests[text], meaningful=model.meaningful, host=prov.host or fingerprint().id,
                 runtime=_EVAL_RUNTIME, tool_versions=prov.tool_versions or {},
             ))  # fmt: skip
     except StoreError as exc:
