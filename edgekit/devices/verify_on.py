@@ -50,14 +50,14 @@ class BoardConverter:
 
     def run(self, out_dir: Path, files: list[Path], pixels: np.ndarray) -> np.ndarray:
         """Ship the artifact and the pixels, run them on the board, return the outputs."""
-        check = probe(self.board)
-        self._versions = {k: v for k, v in check.fingerprint.tool_versions.items()
-                          if k in (RUNNER_TOOL, *self.inner.distributions)}  # fmt: skip
         artifact = files[0] if files[0].is_absolute() else out_dir / files[0]
         with tempfile.TemporaryDirectory(prefix="edgekit-verify-on-") as folder:
             inputs = Path(folder) / "pixels.npy"
             np.save(inputs, np.ascontiguousarray(pixels, dtype=np.float32))
-            names = self.board.ship([artifact, inputs])
+            names = self.board.ship([artifact, inputs])  # the runner too: one look into the board's cache
+        check = probe(self.board, ship=False)
+        self._versions = {k: v for k, v in check.fingerprint.tool_versions.items()
+                          if k in (RUNNER_TOOL, *self.inner.distributions)}  # fmt: skip
         cache = self.board.cache_dir.rstrip("/")
         request = {"artifact": f"{cache}/{names[artifact]}", "inputs": f"{cache}/{names[inputs]}",
                    "threads": self.inner.threads}  # fmt: skip

@@ -23,7 +23,7 @@ import numpy as np
 from edgekit.bench._inputs import random_pixels
 from edgekit.bench.runners._base import ArtifactSource, PreparedRun, Runner, Source, register_runner
 from edgekit.errors import BadInputError, MissingDependencyError, VerificationError
-from edgekit.onnx_io import load_onnx
+from edgekit.onnx_io import copy_onnx, load_onnx
 from edgekit.runtimes._spec import Runtime, register_runtime
 from edgekit.targets._converter import ToolchainConverter
 from edgekit.targets._isolated import call_isolated
@@ -146,7 +146,6 @@ class NcnnConverter(ToolchainConverter):
     distributions = ("ncnn", "pnnx")
 
     def _pnnx(self, onnx_path: Path, shape: list[int], fp16: bool, work: Path) -> Path:
-        from edgekit.onnx_io import copy_onnx
 
         source = copy_onnx(onnx_path, work / "model.onnx")
         command = [str(pnnx_executable()), source.name, f"inputshape=[{','.join(map(str, shape))}]",
