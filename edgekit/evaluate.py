@@ -283,7 +283,7 @@ def evaluate_source(source: ModelSource, data: Path, limit: int | None = None, p
     images = load_eval_images(Path(data), loaded.preprocessing, loaded.num_classes, source.text, limit, per_class,
                               loaded.labels)  # fmt: skip
     label = selection_label(Path(data), limit, per_class, len(images))
-    predictor = onnx_predictor(source_fp32_onnx(source), threads)
+    predictor = onnx_predictor(source_fp32_onnx(source, loaded=loaded), threads)
     return accuracy(predictor, images, loaded.num_classes, label, loaded.accuracy_meaningful)
 
 

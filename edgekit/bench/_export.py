@@ -9,6 +9,7 @@ from pathlib import Path
 from edgekit.fileio import sha256_file
 from edgekit.models import build_model, get_model_info, parse_weights
 from edgekit.models._source import ModelSource
+from edgekit.models._source_spec import LoadedModel
 from edgekit.onnx_io import DEFAULT_OPSET, save_onnx, torch_to_onnx
 from edgekit.paths import cache_dir
 
@@ -45,11 +46,12 @@ def fp32_onnx(name: str, weights: str = "none", input_px: int | None = None) -> 
     return path
 
 
-def source_fp32_onnx(source: ModelSource, input_px: int | None = None) -> Path:
+def source_fp32_onnx(source: ModelSource, input_px: int | None = None, loaded: LoadedModel | None = None) -> Path:
     """The cached fp32 ONNX of any model source: a registry export, an own torch model's export, or the
     canonical NCHW form of an ONNX file (one input, an NHWC input transposed inside).
 
-    The key holds the source's digest (its files and flags), the input size, opset and torch version.
+    The key holds the source's digest (its files and flags), the input size, opset and torch version. ``loaded``:
+    the source already loaded by the caller (not loaded again on a cache miss).
 
     Raises:
         BadInputError, WeightsUnavailableError, MissingDependencyError: from loading the source.
@@ -62,7 +64,8 @@ def source_fp32_onnx(source: ModelSource, input_px: int | None = None) -> Path:
     path = cache_dir("bench-onnx") / key
     if not path.is_file():
         log.info("loading %s and exporting it to ONNX", source.name)
-        loaded = source.load()
+        if loaded is None or input_px is not None:
+            loaded = source.load()
         graph = loaded.model if loaded.kind == "onnx" else torch_to_onnx(loaded.model, loaded.input_shape)
         save_onnx(graph, path)
     return path
