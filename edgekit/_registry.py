@@ -47,9 +47,10 @@ def filter_names(names: Iterable[str], pattern: str | None) -> list[str]:
     return [n for n in names if fnmatch.fnmatch(n, pattern)]
 
 
-def unknown_name(name: str, known: Iterable[str], kind: str, listing: Listing = "command") -> UnknownNameError:
+def unknown_name(name: str, known: Iterable[str], kind: str, listing: Listing = "command",
+                 lead: str | None = None) -> UnknownNameError:  # fmt: skip
     """The error for an unknown ``name``: the closest known names, else where to find them (or all of them,
-    in the order given, for ``listing="inline"``)."""
+    in the order given, for ``listing="inline"``). ``lead`` replaces the opening ``unknown <kind> '<name>'``."""
     known = list(known)
     close = difflib.get_close_matches(name, known, n=_CLOSE_MATCHES, cutoff=_CLOSE_CUTOFF)
     if close:
@@ -58,7 +59,7 @@ def unknown_name(name: str, known: Iterable[str], kind: str, listing: Listing = 
         hint = f"known: {', '.join(known)}"
     else:
         hint = f"see `edgekit {kind}s` for the list"
-    return UnknownNameError(f"unknown {kind} {name!r}; {hint}")
+    return UnknownNameError(f"{lead or f'unknown {kind} {name!r}'}; {hint}")
 
 
 def require_known(name: str, known: Iterable[str], kind: str, listing: Listing = "command") -> str:

@@ -252,6 +252,5 @@ def matching(names: Iterable[str], pattern: str | None, kind: str) -> list[str]:
     plain = pattern is not None and not any(ch in pattern for ch in "*?[")
     found = filter_names(known, f"*{pattern}*" if plain else pattern)
     if pattern and not found:
-        error = unknown_name(pattern, known, kind)
-        raise type(error)(f"no {kind} matches {pattern!r};" + str(error).split(";", 1)[1])
+        raise unknown_name(pattern, known, kind, lead=f"no {kind} matches {pattern!r}")
     return found
