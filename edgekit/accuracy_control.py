@@ -12,14 +12,14 @@ from pathlib import Path
 
 from edgekit.bench.host import fingerprint, tool_versions
 from edgekit.chain import Chain, Overrides, SourceModel, run_chain
-from edgekit.errors import BadInputError, StoreError
+from edgekit.errors import BadInputError
 from edgekit.evaluate import NOT_MEANINGFUL, Accuracy, AccuracyDrop, LabelledData, artifact_predictor
 from edgekit.logits import ONNX_RUNTIME, predict_all
 from edgekit.manifest import LineageEntry
 from edgekit.metrics import Metric, Provenance
 from edgekit.passes import Artifact, StaticInt8, get_pass
 from edgekit.recipes import Recipe
-from edgekit.store import AccuracyRecord, ResultsStore
+from edgekit.store import AccuracyRecord, ResultsStore, keep_accuracy
 from edgekit.verify import Evaluated, ProbeInputs
 from edgekit.verify.guard import MAX_SENSITIVE_LAYERS, AccuracyTarget, accuracy_controlled_int8
 
@@ -103,17 +103,12 @@ def store_accuracy(model: str, recipe: str, weights: str, drop: AccuracyDrop,
     """Append the variant's and the fp32 parent's records; returns why they were not stored, or None."""
     host, versions = fingerprint().id, tool_versions(("edgekit", "onnxruntime"))
     rows = [(recipe, drop.variant)] + ([("fp32", drop.reference)] if recipe != "fp32" else [])
-    try:
-        target = store or ResultsStore()
-        for name, measured in rows:
-            target.put_accuracy(AccuracyRecord(
-                model=model, recipe=name, weights=weights, top1_pct=measured.top1 * _PCT,
-                top5_pct=None if measured.top5 is None else measured.top5 * _PCT,
-                reference_top1_pct=drop.reference.top1 * _PCT,
-                drop_pct=(drop.reference.top1 - measured.top1) * _PCT, n_images=measured.n_samples,
-                data=measured.data, data_sha256=measured.data_sha256, meaningful=measured.meaningful,
-                host=host, runtime=ONNX_RUNTIME, tool_versions=versions,
-            ))  # fmt: skip
-    except StoreError as exc:
-        return f"accuracy not stored: {exc}"
-    return None
+    records = [AccuracyRecord(
+        model=model, recipe=name, weights=weights, top1_pct=measured.top1 * _PCT,
+        top5_pct=None if measured.top5 is None else measured.top5 * _PCT,
+        reference_top1_pct=drop.reference.top1 * _PCT,
+        drop_pct=(drop.reference.top1 - measured.top1) * _PCT, n_images=measured.n_samples,
+        data=measured.data, data_sha256=measured.data_sha256, meaningful=measured.meaningful,
+        host=host, runtime=ONNX_RUNTIME, tool_versions=versions,
+    ) for name, measured in rows]  # fmt: skip
+    return keep_accuracy(records, store)

@@ -108,6 +108,17 @@ class AccuracyRecord(BaseModel):
         return accuracy_key(self.model, self.recipe)
 
 
+def keep_accuracy(records: list[AccuracyRecord], store: ResultsStore | None = None) -> str | None:
+    """Append ``records`` to the results store; returns why they were not kept (one line), or None."""
+    try:
+        target = store or ResultsStore()
+        for record in records:
+            target.put_accuracy(record)
+    except StoreError as exc:
+        return f"accuracy not stored: {exc}"
+    return None
+
+
 def accuracy_key(model: str, recipe: str) -> str:
     """The key of accuracy records of ``model`` built by ``recipe``."""
     return f"{model}\x1f{recipe}"

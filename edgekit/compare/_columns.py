@@ -8,7 +8,6 @@ from edgekit.analysis import analyze_model, analyze_onnx
 from edgekit.bench.host import fingerprint, tool_versions
 from edgekit.compare._config import CompareConfig
 from edgekit.compare._sources import CompareModel
-from edgekit.errors import StoreError
 from edgekit.evaluate import (
     accuracy,
     check_class_count,
@@ -21,7 +20,7 @@ from edgekit.fidelity import onnx_fidelity
 from edgekit.images import ImageBatch, generated_images
 from edgekit.logits import onnx_predictor
 from edgekit.metrics import Metric, Provenance, computed
-from edgekit.store import AccuracyRecord, ResultsStore
+from edgekit.store import AccuracyRecord, ResultsStore, keep_accuracy
 
 FIDELITY_IMAGES = 32  # generated images for variant-vs-fp32 fidelity when no data is given
 _EVAL_RUNTIME = "onnxruntime-cpu"
@@ -125,26 +124,23 @@ def store_accuracy(models: dict[str, CompareModel], cells: dict[tuple[str, str],
 
     An own model's records go under its :meth:`~edgekit.models._source.ModelSource.record_name`.
     """
-    try:
-        target = store or ResultsStore()
-        digests = {text: data_digest(images) for text, (images, _) in data.items()}  # each folder read once
-        for (text, variant), row in cells.items():
-            if text not in data or "top1_pct" not in row:
-                continue
-            model, (images, label) = models[text], data[text]
-            parent = cells.get((text, "fp32"), {}).get("top1_pct")
-            top1, prov = row["top1_pct"].value, row["top1_pct"].provenance
-            target.put_accuracy(AccuracyRecord(
-                model=model.source.record_name(), recipe=variant, weights=model.weights, top1_pct=top1,
-                top5_pct=row["top5_pct"].value if "top5_pct" in row else None,
-                reference_top1_pct=parent.value if parent else None,
-                drop_pct=parent.value - top1 if parent else None, n_images=len(images), data=label,
-                data_sha256=digests[text], meaningful=model.meaningful, host=prov.host or fingerprint().id,
-                runtime=_EVAL_RUNTIME, tool_versions=prov.tool_versions or {},
-            ))  # fmt: skip
-    except StoreError as exc:
-        return f"accuracy not stored: {exc}"
-    return None
+    digests = {text: data_digest(images) for text, (images, _) in data.items()}  # each folder read once
+    records = []
+    for (text, variant), row in cells.items():
+        if text not in data or "top1_pct" not in row:
+            continue
+        model, (images, label) = models[text], data[text]
+        parent = cells.get((text, "fp32"), {}).get("top1_pct")
+        top1, prov = row["top1_pct"].value, row["top1_pct"].provenance
+        records.append(AccuracyRecord(
+            model=model.source.record_name(), recipe=variant, weights=model.weights, top1_pct=top1,
+            top5_pct=row["top5_pct"].value if "top5_pct" in row else None,
+            reference_top1_pct=parent.value if parent else None,
+            drop_pct=parent.value - top1 if parent else None, n_images=len(images), data=label,
+            data_sha256=digests[text], meaningful=model.meaningful, host=prov.host or fingerprint().id,
+            runtime=_EVAL_RUNTIME, tool_versions=prov.tool_versions or {},
+        ))  # fmt: skip
+    return keep_accuracy(records, store)
 
 
 def kept_note(models: dict[str, CompareModel], data: dict[str, tuple[ImageBatch, str]]) -> list[str]:
